@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+// Husk: rootless containers for HPC from one squashfs file. Layout: DESIGN.md §1.
+import PackageDescription
+
+let package = Package(
+    name: "Husk",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskSquash"]),
+        .executable(name: "husk", targets: ["husk"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+    ],
+    targets: [
+        // C libraries from Debian, one module map + shim.h each.
+        .systemLibrary(name: "CLibSquashFS", pkgConfig: "libsquashfs1",
+                       providers: [.apt(["libsquashfs-dev"])]),
+        .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CLibSeccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CLibCap", pkgConfig: "libcap",
+                       providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
+                       providers: [.apt(["libfuse3-dev"])]),
+        // Syscalls Glibc's module hides and async-signal-safe helpers.
+        .target(name: "CHuskShim"),
+
+        .target(name: "HuskCore", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            "CHuskShim",
+        ]),
+        .target(name: "HuskOCI", dependencies: ["HuskCore", "CLibArchive"]),
+        .target(name: "HuskSquash", dependencies: ["HuskCore", "HuskOCI", "CLibSquashFS", "CLibArchive"]),
+        .executableTarget(name: "husk", dependencies: [
+            "HuskCore", "HuskOCI", "HuskSquash", "CHuskShim",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore"]),
+        .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive"]),
+        .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

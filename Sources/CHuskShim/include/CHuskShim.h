@@ -1,0 +1,9 @@
+#ifndef HUSK_CHUSKSHIM_H
+#define HUSK_CHUSKSHIM_H
+/* Async-signal-safe removal of half-written outputs: the path is copied into a
+ * static buffer so the SIGINT/SIGTERM/SIGHUP handler only calls unlink(2) and
+ * _exit(2). One path at a time: a convert writes one temp file. */
+int husk_cleanup_register(const char *path);
+void husk_cleanup_clear(void);
+void husk_cleanup_install_signal_handlers(void);
+#endif

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHuskShim
+
+/// An output written under a temporary name beside its final path and renamed
+/// into place only when complete (DESIGN.md §2): readers on a shared filesystem
+/// never see half a file, and a failure or Ctrl-C leaves nothing behind.
+public final class AtomicOutputFile {
+    public let finalPath: String
+    public let temporaryPath: String
+    private var done = false
+
+    public init(finalPath: String) throws {
+        self.finalPath = finalPath
+        let directory = FilePath.directory(of: finalPath)
+        var st = stat()
+        guard stat(directory, &st) == 0 else {
+            throw HuskError(.io, "cannot write \(finalPath): directory \(directory) does not exist (create it first)")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw HuskError(.io, "cannot write \(finalPath): \(directory) is not a directory")
+        }
+        var template = Array("\(finalPath).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw HuskError(.io, "cannot write \(finalPath): \(reason) in \(directory) (choose a writable output directory)")
+        }
+        close(fd)
+        temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        _ = husk_cleanup_register(temporaryPath)
+    }
+
+    /// Makes the result visible under its final name (mode 0644 less umask).
+    public func commit() throws {
+        let mask = umask(0)
+        umask(mask)
+        chmod(temporaryPath, 0o644 & ~mask)
+        guard rename(temporaryPath, finalPath) == 0 else {
+            let error = HuskError.io(errno, finalPath, doing: "cannot rename into place")
+            discard()
+            throw error
+        }
+        done = true
+        husk_cleanup_clear()
+    }
+
+    public func discard() {
+        guard !done else { return }
+        unlink(temporaryPath)
+        done = true
+        husk_cleanup_clear()
+    }
+
+    deinit { discard() }
+}
+
+/// Small path helpers (Foundation-free so the starter can share them later).
+public enum FilePath {
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let dir = String(path[..<slash])
+        return dir.isEmpty ? "/" : dir
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+}

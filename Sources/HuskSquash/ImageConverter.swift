@@ -1,0 +1,108 @@
+import Foundation
+import HuskCore
+import HuskOCI
+
+/// `husk convert`: one resolved image → one squashfs file, streamed layer by
+/// layer, newest first, without extracting anything to disk.
+public enum ImageConverter {
+    public struct Options: Sendable {
+        public var compression: Compression = .default
+        public var blockSize: Int = 128 << 10
+        /// Compression threads; the output does not depend on it.
+        public var jobs: Int = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        public init() {}
+    }
+
+    public struct Result: Sendable {
+        public var outputPath: String
+        public var outputSize: Int64
+        public var source: SourceRecord
+    }
+
+    public static func convert(_ image: ResolvedImage, to outputPath: String, options: Options) throws -> Result {
+        guard (4096...(1 << 20)).contains(options.blockSize), options.blockSize & (options.blockSize - 1) == 0 else {
+            throw HuskError(.usage, "invalid block size \(options.blockSize): use a power of two from 4096 to 1048576")
+        }
+        let output = try AtomicOutputFile(finalPath: outputPath)
+        let created = parseCreated(image.config.created)
+        let writer = try SquashWriter(path: output.temporaryPath, options: .init(
+            compression: options.compression, blockSize: options.blockSize,
+            jobs: options.jobs, modificationTime: created))
+        let flattener = LayerFlattener(sink: writer)
+
+        for (index, layer) in image.layers.enumerated().reversed() {
+            let name = "layer \(index + 1)/\(image.layers.count) \(layer.descriptor.digest.short)"
+            flattener.beginLayer(index: index, name: name)
+            try read(layer, name: name) { reader, entry in
+                try flattener.add(entry) { consume in try reader.readData(consume) }
+            }
+            if !flattener.recaptures.isEmpty {
+                // Hard links to files this layer also shadows: read it once more.
+                try read(layer, name: name) { reader, entry in
+                    try flattener.recapture(entry) { consume in try reader.readData(consume) }
+                }
+            }
+        }
+        try flattener.finish()
+
+        let source = SourceRecord(
+            reference: image.reference.description, manifestDigest: image.manifestDigest,
+            configDigest: image.configDigest,
+            layers: image.layers.map { .init(digest: $0.descriptor.digest, mediaType: $0.descriptor.mediaType,
+                                              size: $0.descriptor.size >= 0 ? $0.descriptor.size : nil) },
+            platform: image.platform?.description, created: image.config.created,
+            tool: "husk \(HuskVersion.current)", compression: options.compression.description,
+            blockSize: options.blockSize)
+        try addMetadata(to: flattener.root, writer: writer, configBytes: image.configBytes,
+                        sourceBytes: try source.encoded(), mtime: created)
+        try writer.finish(root: flattener.root)
+        try output.commit()
+
+        var st = stat()
+        stat(outputPath, &st)
+        return Result(outputPath: outputPath, outputSize: Int64(st.st_size), source: source)
+    }
+
+    private static func read(_ layer: ResolvedImage.Layer, name: String,
+                             _ body: (TarReader, TarEntry) throws -> Void) throws {
+        let reader = try TarReader(source: try layer.open(), what: name)
+        while let entry = try reader.next() {
+            try body(reader, entry)
+        }
+        try reader.finish()
+    }
+
+    /// `/.husk/config.json` (the config verbatim) and `/.husk/source.json`;
+    /// replaces any `/.husk` the layers brought.
+    private static func addMetadata(to root: TreeNode, writer: SquashWriter, configBytes: [UInt8],
+                                    sourceBytes: [UInt8], mtime: UInt32) throws {
+        let directoryMetadata = EntryMetadata(permissions: 0o755, uid: 0, gid: 0, mtime: mtime, xattrs: [])
+        let fileMetadata = EntryMetadata(permissions: 0o644, uid: 0, gid: 0, mtime: mtime, xattrs: [])
+        let directory = TreeNode(kind: .directory, metadata: directoryMetadata, layer: -1)
+        for (name, bytes) in [(SourceRecord.configName, configBytes), (SourceRecord.sourceName, sourceBytes)] {
+            let content = FileContent(metadata: fileMetadata, size: Int64(bytes.count))
+            try writer.store(content, bytes: bytes, path: "\(SourceRecord.directory)/\(name)")
+            directory.children[name] = TreeNode(kind: .file(content), metadata: fileMetadata, layer: -1)
+        }
+        root.children[SourceRecord.directory] = directory
+    }
+
+    /// The image's `created` as the superblock time (0 when absent or unparsable).
+    static func parseCreated(_ text: String?) -> UInt32 {
+        guard let text else { return 0 }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var date = formatter.date(from: text)
+        if date == nil {
+            formatter.formatOptions = [.withInternetDateTime]
+            date = formatter.date(from: text)
+        }
+        if date == nil, let dot = text.firstIndex(of: ".") {
+            // Nanosecond fractions (Go's RFC3339Nano) defeat the formatter; drop them.
+            let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }).map { String(text[$0...]) } ?? "Z"
+            date = formatter.date(from: String(text[..<dot]) + zone)
+        }
+        guard let seconds = date?.timeIntervalSince1970, seconds > 0 else { return 0 }
+        return UInt32(clamping: Int64(seconds))
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import HuskCore
+import HuskOCI
+import HuskSquash
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert an OCI image into one squashfs file.",
+        discussion: """
+            SOURCE is oci:DIR[:TAG|@DIGEST] (an OCI image layout), oci-archive:FILE.tar[:TAG] \
+            or docker-archive:FILE.tar[:REPO:TAG] (the format of docker save and podman save). \
+            Layers are verified against their digests and flattened as the OCI image spec says, \
+            straight into the squashfs; nothing is extracted to disk. The output is written to \
+            OUTPUT.tmp-XXXXXX and renamed, so a failed or interrupted conversion leaves nothing. \
+            The same source and options always give a byte-identical file.
+            """)
+
+    @Argument(help: "The image to convert: oci:DIR, oci-archive:FILE.tar or docker-archive:FILE.tar.")
+    var source: String
+
+    @Argument(help: "The squashfs file to write (conventionally NAME.sqsh).")
+    var output: String
+
+    @Option(help: "Platform to pick from a multi-platform image, as OS/ARCH[/VARIANT] (default: this machine's).")
+    var platform: String?
+
+    @Option(help: "Compression: zstd[:LEVEL] (default zstd:3), gzip[:LEVEL], xz or lz4.")
+    var compression: String = Compression.default.description
+
+    @Option(help: "squashfs block size in bytes, a power of two from 4096 to 1048576.")
+    var blockSize: Int = 128 << 10
+
+    @Option(help: "Compression threads (default: all cores). Does not change the output.")
+    var jobs: Int?
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        global.bootstrapLogging()
+        let reference = try ImageReference(parsing: source)
+        let wanted = try platform.map { try Platform(parsing: $0) }
+        var options = ImageConverter.Options()
+        options.compression = try Compression(parsing: compression)
+        options.blockSize = blockSize
+        if let jobs {
+            guard jobs >= 1 else { throw HuskError(.usage, "--jobs must be at least 1") }
+            options.jobs = jobs
+        }
+        let image = try LocalImageResolver.resolve(reference, platform: wanted)
+        let result = try ImageConverter.convert(image, to: output, options: options)
+        print(result.outputPath)
+    }
+}

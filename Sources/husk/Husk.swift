@@ -1,0 +1,70 @@
+import ArgumentParser
+import CHuskShim
+import Foundation
+import HuskCore
+import HuskSquash
+import Logging
+
+@main
+struct Husk: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "husk",
+        abstract: "Rootless, daemonless containers for HPC from one squashfs file.",
+        discussion: """
+            Convert OCI images (OCI layouts, oci-archive and docker-archive tarballs) into one \
+            read-only squashfs file for a shared filesystem, and inspect it.
+            """,
+        version: HuskVersion.current,
+        subcommands: [Convert.self, Inspect.self])
+
+    /// Errors become one line, `husk: MESSAGE`, and exit status 1; usage
+    /// errors keep ArgumentParser's usage text and status.
+    static func main() {
+        setlocale(LC_CTYPE, "C.UTF-8")  // tar names are UTF-8 whatever the caller's locale
+        husk_cleanup_install_signal_handlers()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as HuskError {
+            FileHandle.standardError.write(Data("husk: \(error.message)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print debugging detail to stderr.")
+    var debug = false
+
+    @Flag(name: [.short, .long], help: "Print only errors.")
+    var quiet = false
+
+    func bootstrapLogging() {
+        let level: Logger.Level = debug ? .debug : (quiet ? .error : .info)
+        LoggingSystem.bootstrap { label in
+            var handler = OneLineLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// `husk: warning: MESSAGE` on stderr, no timestamps: these are messages for a person.
+struct OneLineLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let prefix = event.level >= .warning ? "\(event.level): " : ""
+        FileHandle.standardError.write(Data("husk: \(prefix)\(event.message)\n".utf8))
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import HuskCore
+import HuskSquash
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a Husk image is: source, digests, platform, entrypoint, environment, size.",
+        discussion: "Reads the squashfs file directly (no mount). --json prints one JSON object for scripts.")
+
+    @Argument(help: "A squashfs image written by husk convert.")
+    var image: String
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        global.bootstrapLogging()
+        let info = try ImageInfo.read(path: image)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(info), as: UTF8.self))
+            return
+        }
+        print(Self.text(info))
+    }
+
+    static func text(_ info: ImageInfo) -> String {
+        func list(_ items: [String]?) -> String {
+            guard let items else { return "-" }
+            return "[" + items.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
+        }
+        var lines: [(String, String)] = [
+            ("Image", info.path),
+            ("Source", info.source),
+            ("Manifest", info.manifestDigest?.description ?? "-"),
+            ("Config", info.configDigest.description),
+            ("Platform", info.platform ?? "-"),
+            ("Created", info.created ?? "-"),
+            ("Entrypoint", list(info.entrypoint)),
+            ("Cmd", list(info.cmd)),
+            ("WorkingDir", info.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/"),
+            ("User", info.user.flatMap { $0.isEmpty ? nil : $0 } ?? "-"),
+            ("Size", "\(info.size) bytes (\(Self.human(info.size)))"),
+            ("Compression", "\(info.compression), \(info.blockSize / 1024) KiB blocks, \(info.inodes) inodes"),
+            ("Converted by", info.tool),
+        ]
+        lines.append(("Layers", "\(info.layers.count)"))
+        var text = lines.map { "\($0.0 + ":")".padding(toLength: 14, withPad: " ", startingAt: 0) + $0.1 }
+        text += info.layers.map { "  \($0)" }
+        text.append("Env:")
+        text += info.env.map { "  \($0)" }
+        if !info.labels.isEmpty {
+            text.append("Labels:")
+            text += info.labels.sorted { $0.key < $1.key }.map { "  \($0.key)=\($0.value)" }
+        }
+        return text.joined(separator: "\n")
+    }
+
+    static func human(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}
