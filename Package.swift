@@ -42,9 +42,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .target(name: "HuskTestSupport", dependencies: ["HuskCore", "HuskOCI"], path: "Tests/HuskTestSupport"),
         .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore"]),
-        .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive"]),
-        .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS"]),
+        .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive", "HuskTestSupport"]),
+        .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "HuskTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

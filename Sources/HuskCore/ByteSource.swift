@@ -65,6 +65,9 @@ public final class VerifyingByteSource: ByteSource {
     private let what: String
     private var count: Int64 = 0
     private var finished = false
+    /// Kept so that a reader who ignores the first failure (libarchive may, at
+    /// the very end of a stream) gets it again on every later read.
+    private var failure: HuskError?
 
     public init(_ inner: ByteSource, digest: Digest, size: Int64?, what: String) {
         self.inner = inner
@@ -75,7 +78,17 @@ public final class VerifyingByteSource: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let failure { throw failure }
         if finished { return 0 }
+        do {
+            return try verifiedRead(into: buffer)
+        } catch let error as HuskError {
+            failure = error
+            throw error
+        }
+    }
+
+    private func verifiedRead(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = try inner.read(into: buffer)
         if n > 0 {
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
@@ -85,7 +98,6 @@ public final class VerifyingByteSource: ByteSource {
             }
             return n
         }
-        finished = true
         if let expectedSize, count != expectedSize {
             throw HuskError(.digestMismatch, "\(what): size mismatch: \(count) bytes, descriptor declares \(expectedSize) (blob is truncated or replaced; re-fetch it)")
         }
@@ -93,6 +105,7 @@ public final class VerifyingByteSource: ByteSource {
         if actual != expected {
             throw HuskError(.digestMismatch, "\(what): digest mismatch: content is \(actual), expected \(expected) (blob is corrupt or replaced; re-fetch it)")
         }
+        finished = true
         return 0
     }
 }

@@ -20,6 +20,22 @@ public struct TarEntry {
     public var deviceMinor: UInt32
     /// Extended attributes from pax `SCHILY.xattr.*`/`LIBARCHIVE.xattr.*`, sorted by name.
     public var xattrs: [(name: String, value: [UInt8])]
+
+    public init(path: String, kind: Kind, linkTarget: String? = nil, size: Int64 = 0, permissions: UInt16 = 0o644,
+                uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0, deviceMajor: UInt32 = 0, deviceMinor: UInt32 = 0,
+                xattrs: [(name: String, value: [UInt8])] = []) {
+        self.path = path
+        self.kind = kind
+        self.linkTarget = linkTarget
+        self.size = size
+        self.permissions = permissions
+        self.uid = uid
+        self.gid = gid
+        self.mtime = mtime
+        self.deviceMajor = deviceMajor
+        self.deviceMinor = deviceMinor
+        self.xattrs = xattrs
+    }
 }
 
 /// Reads a tar stream with libarchive, from a file (seekable, so skipped

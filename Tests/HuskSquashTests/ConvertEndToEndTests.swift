@@ -1,0 +1,156 @@
+import CLibArchive
+import Foundation
+import Testing
+import HuskCore
+@testable import HuskOCI
+@testable import HuskSquash
+import HuskTestSupport
+
+/// Writes tar layers with libarchive (pax format, optionally gzip).
+struct TarBuilder {
+    enum Item {
+        case file(String, String, mode: Int32 = 0o644)
+        case directory(String)
+        case hardlink(String, to: String)
+        case symlink(String, to: String)
+    }
+
+    static func build(_ items: [Item], gzip: Bool) -> [UInt8] {
+        let archive = archive_write_new()!
+        defer { archive_write_free(archive) }
+        archive_write_set_format_pax_restricted(archive)
+        if gzip { archive_write_add_filter_gzip(archive) }
+        archive_write_set_bytes_in_last_block(archive, 1)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var used = 0
+        buffer.withUnsafeMutableBytes { raw in
+            _ = archive_write_open_memory(archive, raw.baseAddress, raw.count, &used)
+            for item in items {
+                let entry = archive_entry_new()!
+                defer { archive_entry_free(entry) }
+                archive_entry_set_mtime(entry, 1_700_000_000, 0)
+                var data: [UInt8] = []
+                switch item {
+                case .file(let path, let text, let mode):
+                    data = Array(text.utf8)
+                    archive_entry_set_pathname(entry, path)
+                    archive_entry_set_filetype(entry, 0o100000)
+                    archive_entry_set_perm(entry, mode_t(mode))
+                    archive_entry_set_size(entry, la_int64_t(data.count))
+                case .directory(let path):
+                    archive_entry_set_pathname(entry, path)
+                    archive_entry_set_filetype(entry, 0o040000)
+                    archive_entry_set_perm(entry, 0o755)
+                case .hardlink(let path, let target):
+                    archive_entry_set_pathname(entry, path)
+                    archive_entry_set_hardlink(entry, target)
+                    archive_entry_set_size(entry, 0)
+                case .symlink(let path, let target):
+                    archive_entry_set_pathname(entry, path)
+                    archive_entry_set_filetype(entry, 0o120000)
+                    archive_entry_set_perm(entry, 0o777)
+                    archive_entry_set_symlink(entry, target)
+                }
+                archive_write_header(archive, entry)
+                if !data.isEmpty { _ = data.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) } }
+            }
+            archive_write_close(archive)
+        }
+        return Array(buffer[0..<used])
+    }
+}
+
+@Suite struct ConvertEndToEndTests {
+    func makeLayout(layers: [[UInt8]]) throws -> LayoutBuilder {
+        let layout = try LayoutBuilder()
+        let layerDescriptors = try layers.map { try layout.blob($0, mediaType: MediaType.ociLayerGzip) }
+        let config = #"{"architecture":"amd64","os":"linux","created":"2024-05-01T12:00:00.123456789Z","config":{"Env":["PATH=/bin"],"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":[]}}"#
+        let configDescriptor = try layout.blob(Array(config.utf8), mediaType: MediaType.ociConfig)
+        let manifest = ImageManifest(schemaVersion: 2, mediaType: MediaType.ociManifest, config: configDescriptor,
+                                     layers: layerDescriptors)
+        try layout.writeIndex([try layout.blob(layout.json(manifest), mediaType: MediaType.ociManifest)])
+        return layout
+    }
+
+    var sampleLayers: [[UInt8]] {
+        [
+            TarBuilder.build([.directory("bin/"), .file("bin/busybox", "BUSYBOX", mode: 0o755),
+                              .hardlink("bin/sh", to: "bin/busybox"), .directory("etc/"),
+                              .file("etc/old", "old"), .symlink("lib64", to: "lib")], gzip: true),
+            TarBuilder.build([.file("etc/.wh.old", ""), .file("etc/new", "new"),
+                              .hardlink("bin/ls", to: "bin/busybox")], gzip: true),
+        ]
+    }
+
+    @Test func convertsAndReadsBack() throws {
+        let layout = try makeLayout(layers: sampleLayers)
+        defer { layout.remove() }
+        let output = layout.root + "/out.sqsh"
+        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
+        let result = try ImageConverter.convert(image, to: output, options: .init())
+        #expect(result.outputSize % 4096 == 0)
+
+        let reader = try SquashReader(path: output)
+        #expect(reader.compressionName == "zstd")
+        #expect(try reader.readFile("bin/ls") == Array("BUSYBOX".utf8))
+        #expect(try reader.readFile("etc/new") == Array("new".utf8))
+        #expect(try reader.readFile("etc/old") == nil)
+        #expect(reader.modificationTime == 1_714_564_800)
+        let info = try ImageInfo.read(path: output)
+        #expect(info.cmd == ["/bin/sh"])
+        #expect(info.layers == image.layers.map { $0.descriptor.digest })
+        #expect(info.manifestDigest == image.manifestDigest)
+    }
+
+    @Test func sameInputGivesIdenticalBytesWhateverTheThreadCount() throws {
+        let layout = try makeLayout(layers: sampleLayers)
+        defer { layout.remove() }
+        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
+        var options = ImageConverter.Options()
+        options.jobs = 1
+        _ = try ImageConverter.convert(image, to: layout.root + "/a.sqsh", options: options)
+        options.jobs = 4
+        _ = try ImageConverter.convert(image, to: layout.root + "/b.sqsh", options: options)
+        let a = try Data(contentsOf: URL(fileURLWithPath: layout.root + "/a.sqsh"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: layout.root + "/b.sqsh"))
+        #expect(a == b)
+    }
+
+    @Test func truncatedGzipLayerFailsAndLeavesNothing() throws {
+        var layers = sampleLayers
+        layers[1] = Array(layers[1].prefix(layers[1].count / 2))  // digest recorded for the truncated bytes
+        let layout = try makeLayout(layers: layers)
+        defer { layout.remove() }
+        let outDir = layout.root + "/out"
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
+        let error = try #require(throws: HuskError.self) {
+            try ImageConverter.convert(image, to: outDir + "/x.sqsh", options: .init())
+        }
+        #expect(error.code == .corruptArchive)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outDir).isEmpty)
+    }
+
+    @Test func tamperedLayerIsADigestMismatch() throws {
+        let layout = try makeLayout(layers: sampleLayers)
+        defer { layout.remove() }
+        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
+        // Replace the top layer's bytes after resolution, as a corrupted cache would.
+        let top = image.layers[1].descriptor.digest
+        let other = TarBuilder.build([.file("evil", "x")], gzip: true)
+        try Data(other).write(to: URL(fileURLWithPath: "\(layout.root)/blobs/sha256/\(top.hex)"))
+        let error = try #require(throws: HuskError.self) {
+            try ImageConverter.convert(image, to: layout.root + "/x.sqsh", options: .init())
+        }
+        #expect(error.code == .digestMismatch)
+        #expect(!FilePath.exists(layout.root + "/x.sqsh"))
+    }
+
+    @Test func parsesCreatedTimestamps() {
+        #expect(ImageConverter.parseCreated("2024-05-01T12:00:00Z") == 1_714_564_800)
+        #expect(ImageConverter.parseCreated("2024-05-01T12:00:00.5Z") == 1_714_564_800)
+        #expect(ImageConverter.parseCreated("2024-05-01T12:00:00.123456789+00:00") == 1_714_564_800)
+        #expect(ImageConverter.parseCreated("garbage") == 0)
+        #expect(ImageConverter.parseCreated(nil) == 0)
+    }
+}
