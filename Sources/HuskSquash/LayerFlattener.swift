@@ -70,10 +70,9 @@ final class LayerFlattener {
         if let hidden = try LayerPath.whiteoutTarget(name, path: entry.path, layer: layerName) {
             guard let directory = visibleDirectory(parentPath) else { return }
             if let existing = directory.children[hidden] {
-                if existing.isDirectory && existing.layer != layer {
-                    existing.hidesBelow = max(existing.hidesBelow, layer)
-                    existing.isImplicit = false
-                }
+                // A directory named by this layer or an upper one stays, but
+                // everything lower at this path is deleted, its metadata too.
+                if existing.isDirectory { existing.hidesBelow = max(existing.hidesBelow, layer) }
             } else {
                 directory.children[hidden] = TreeNode(kind: .whiteout, metadata: .implicitDirectory, layer: layer)
             }
@@ -103,7 +102,11 @@ final class LayerFlattener {
                 existing.isImplicit = false
                 existing.layer = layer
             } else {
-                directory.children[name] = TreeNode(kind: .directory, metadata: EntryMetadata(entry), layer: layer)
+                let node = TreeNode(kind: .directory, metadata: EntryMetadata(entry), layer: layer)
+                // `.wh.NAME` and a new NAME/ in one layer: the whiteout still
+                // deletes the lower NAME (it applies to lower layers only).
+                if directory.children[name]?.isWhiteout == true { node.hidesBelow = layer }
+                directory.children[name] = node
             }
         case .symlink, .characterDevice, .blockDevice, .fifo, .socket:
             guard let (directory, name) = place(name: name, parentPath: parentPath, isDirectory: false) else { return }
@@ -210,10 +213,11 @@ final class LayerFlattener {
             return (existing.isDirectory && !isDirectory) ? nil : (directory, name)
         }
         if existing.isDirectory {
-            if isDirectory { return existing.isImplicit ? (directory, name) : nil }
+            // An implicit directory takes the metadata of the highest layer
+            // that names it, unless the path was deleted at or above this layer.
+            if isDirectory { return (existing.isImplicit && existing.hidesBelow <= layer) ? (directory, name) : nil }
             // A non-directory at this layer removed everything below it.
             existing.hidesBelow = max(existing.hidesBelow, layer)
-            existing.isImplicit = false
             return nil
         }
         return nil

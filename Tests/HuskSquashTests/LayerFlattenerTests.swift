@@ -101,6 +101,35 @@ func listing(_ flattener: LayerFlattener, _ sink: MemorySink) -> [String: String
         #expect(!sink.storedPaths.contains("a/sub/deep"))
     }
 
+    @Test(arguments: [true, false])
+    func whiteoutAndNewDirectoryInOneLayer(whiteoutFirst: Bool) throws {
+        // OCI: a whiteout applies to lower layers only, so the same layer may
+        // delete usr/share/doc and create a new usr/share/doc.
+        let top: Layer = whiteoutFirst
+            ? [file("usr/share/.wh.doc"), dir("usr/share/doc", mode: 0o700), file("usr/share/doc/README", "new")]
+            : [dir("usr/share/doc", mode: 0o700), file("usr/share/doc/README", "new"), file("usr/share/.wh.doc")]
+        let (tree, sink) = try flatten([
+            [dir("usr"), dir("usr/share"), dir("usr/share/doc"), file("usr/share/doc/old", "o")],
+            top,
+        ])
+        let entries = listing(tree, sink)
+        #expect(entries["usr/share/doc"] == "d:700")
+        #expect(entries["usr/share/doc/README"] == "f:new")
+        #expect(entries["usr/share/doc/old"] == nil)
+    }
+
+    @Test func whiteoutBelowAnImplicitDirectoryDropsLowerMetadata() throws {
+        let (tree, sink) = try flatten([
+            [dir("srv", mode: 0o700), file("srv/old", "o")],
+            [file(".wh.srv")],
+            [file("srv/new", "n")],
+        ])
+        let entries = listing(tree, sink)
+        #expect(entries["srv"] == "d:755")
+        #expect(entries["srv/old"] == nil)
+        #expect(entries["srv/new"] == "f:n")
+    }
+
     @Test func opaqueDirectoryHidesOnlyLowerContents() throws {
         let (tree, sink) = try flatten([
             [dir("cfg"), file("cfg/old", "1")],
