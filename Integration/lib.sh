@@ -1,0 +1,113 @@
+# shellcheck shell=bash disable=SC2034  # LIB_LAST_OK is read by callers
+# Tiny test harness for Husk's integration scripts.  Source it:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   check "title" cmd args...              passes when cmd exits 0
+#   check_fails "title" KEYWORD cmd...     passes when cmd exits 1 and its
+#                                          stderr is exactly one line that
+#                                          starts with "husk: " and contains
+#                                          KEYWORD (case-insensitive)
+#   skip "title" "reason"
+#   summary                                prints "N passed, N failed[, N skipped]"
+#                                          as the last line; returns 1 if
+#                                          anything failed
+#
+# check and check_fails always return 0 (so `set -e` callers keep going);
+# LIB_LAST_OK is "true" or "false" after each of them, for dependent steps.
+#
+# Output is TAP-like: "ok - title", "not ok - title" followed by the
+# command's captured output indented with "#", "ok - title # SKIP reason".
+
+LIB_PASSED=0
+LIB_FAILED=0
+LIB_SKIPPED=0
+LIB_FAILED_TITLES=()
+LIB_LAST_OK=true
+LIB_OUT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/husk-lib.XXXXXX")
+# Callers that set their own EXIT trap should call lib_cleanup from it.
+lib_cleanup() { rm -rf "$LIB_OUT_DIR"; }
+trap lib_cleanup EXIT
+
+lib_show() { # FILE [LABEL]: print a captured file indented, at most 60 lines
+    local file=$1 label=${2:-}
+    [ -s "$file" ] || return 0
+    [ -n "$label" ] && printf '#   %s:\n' "$label"
+    head -n 60 "$file" | sed 's/^/#     /'
+    local n
+    n=$(wc -l <"$file")
+    [ "$n" -gt 60 ] && printf '#     ... (%d more lines)\n' $((n - 60))
+    return 0
+}
+
+lib_pass() {
+    LIB_PASSED=$((LIB_PASSED + 1))
+    LIB_LAST_OK=true
+    printf 'ok - %s\n' "$1"
+}
+lib_fail() {
+    LIB_LAST_OK=false
+    LIB_FAILED=$((LIB_FAILED + 1))
+    LIB_FAILED_TITLES+=("$1")
+    printf 'not ok - %s\n' "$1"
+}
+
+check() { # TITLE CMD...
+    local title=$1
+    shift
+    local out=$LIB_OUT_DIR/out rc=0
+    "$@" >"$out" 2>&1 </dev/null || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        lib_pass "$title"
+        return 0
+    fi
+    lib_fail "$title"
+    printf '#   command: %s\n#   exit status: %d\n' "$*" "$rc"
+    lib_show "$out" output
+    return 0
+}
+
+check_fails() { # TITLE KEYWORD CMD...
+    local title=$1 keyword=$2
+    shift 2
+    local out=$LIB_OUT_DIR/stdout err=$LIB_OUT_DIR/stderr rc=0 why=""
+    "$@" >"$out" 2>"$err" </dev/null || rc=$?
+    local lines
+    lines=$(grep -c '' "$err" || true)
+    if [ "$rc" -ne 1 ]; then
+        why="exit status $rc, expected 1"
+    elif [ "$lines" -ne 1 ]; then
+        why="stderr has $lines lines, expected exactly 1"
+    elif ! head -n 1 "$err" | grep -q '^husk: '; then
+        why="stderr does not start with 'husk: '"
+    elif ! grep -qiF -- "$keyword" "$err"; then
+        why="stderr does not contain '$keyword'"
+    fi
+    if [ -z "$why" ]; then
+        lib_pass "$title"
+        return 0
+    fi
+    lib_fail "$title"
+    printf '#   command: %s\n#   %s\n' "$*" "$why"
+    lib_show "$out" stdout
+    lib_show "$err" stderr
+    return 0
+}
+
+skip() { # TITLE REASON
+    LIB_SKIPPED=$((LIB_SKIPPED + 1))
+    printf 'ok - %s # SKIP %s\n' "$1" "$2"
+}
+
+summary() {
+    if [ "$LIB_FAILED" -gt 0 ]; then
+        printf '# failed:\n'
+        printf '#   %s\n' "${LIB_FAILED_TITLES[@]}"
+    fi
+    if [ "$LIB_SKIPPED" -gt 0 ]; then
+        printf '%d passed, %d failed, %d skipped\n' \
+            "$LIB_PASSED" "$LIB_FAILED" "$LIB_SKIPPED"
+    else
+        printf '%d passed, %d failed\n' "$LIB_PASSED" "$LIB_FAILED"
+    fi
+    [ "$LIB_FAILED" -eq 0 ]
+}
