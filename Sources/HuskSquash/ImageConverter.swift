@@ -65,7 +65,13 @@ public enum ImageConverter {
 
     private static func read(_ layer: ResolvedImage.Layer, name: String,
                              _ body: (TarReader, TarEntry) throws -> Void) throws {
-        let reader = try TarReader(source: try layer.open(), what: name)
+        var source = try layer.open()
+        // gzip goes through ISA-L; anything else (and gzip a docker-archive
+        // does not declare) is detected and decompressed by libarchive.
+        if layer.descriptor.mediaType.hasSuffix("gzip") {
+            source = GzipInflatingSource(source, what: name)
+        }
+        let reader = try TarReader(source: source, what: name)
         while let entry = try reader.next() {
             try body(reader, entry)
         }

@@ -154,3 +154,29 @@ struct TarBuilder {
         #expect(ImageConverter.parseCreated(nil) == 0)
     }
 }
+
+@Suite struct CompressionTests {
+    @Test(arguments: ["zstd", "zstd:19", "gzip:9", "xz", "lz4"])
+    func everyCompressorRoundTrips(_ name: String) throws {
+        let layout = try LayoutBuilder()
+        defer { layout.remove() }
+        let layer = try layout.blob(TarBuilder.build([.file("a", "tiny"), .file("b", String(repeating: "x", count: 200_000))], gzip: true),
+                                    mediaType: MediaType.ociLayerGzip)
+        let config = try layout.blob(Array(#"{"architecture":"amd64","os":"linux"}"#.utf8), mediaType: MediaType.ociConfig)
+        let manifest = ImageManifest(schemaVersion: 2, mediaType: MediaType.ociManifest, config: config, layers: [layer])
+        try layout.writeIndex([try layout.blob(layout.json(manifest), mediaType: MediaType.ociManifest)])
+        var options = ImageConverter.Options()
+        options.compression = try Compression(parsing: name)
+        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
+        _ = try ImageConverter.convert(image, to: layout.root + "/out.sqsh", options: options)
+        let reader = try SquashReader(path: layout.root + "/out.sqsh")
+        #expect(reader.compressionName == String(name.prefix { $0 != ":" }))
+        #expect(try reader.readFile("a") == Array("tiny".utf8))
+        #expect(try reader.readFile("b")?.count == 200_000)
+    }
+
+    @Test(arguments: ["zstd:0", "zstd:23", "gzip:10", "lz4:3", "brotli", "xz:1"])
+    func rejectsBadCompressionOptions(_ name: String) {
+        #expect(throws: HuskError.self) { try Compression(parsing: name) }
+    }
+}

@@ -6,4 +6,8 @@
 int husk_cleanup_register(const char *path);
 void husk_cleanup_clear(void);
 void husk_cleanup_install_signal_handlers(void);
+
+/* Makes a libsquashfs compressor store blocks raw when compression does not
+ * shrink them (works around libsquashfs 1.2's lz4; see sqfs_compressor_fix.c). */
+void husk_sqfs_store_incompressible_blocks_raw(void *compressor);
 #endif
