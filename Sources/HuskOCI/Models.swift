@@ -25,6 +25,14 @@ public struct ImageIndex: Codable, Sendable {
     public var mediaType: String?
     public var manifests: [Descriptor]
     public var annotations: [String: String]?
+
+    public init(schemaVersion: Int = 2, mediaType: String? = MediaType.ociIndex, manifests: [Descriptor],
+                annotations: [String: String]? = nil) {
+        self.schemaVersion = schemaVersion
+        self.mediaType = mediaType
+        self.manifests = manifests
+        self.annotations = annotations
+    }
 }
 
 /// OCI image manifest or Docker schema 2 manifest.
@@ -35,6 +43,16 @@ public struct ImageManifest: Codable, Sendable {
     public var config: Descriptor
     public var layers: [Descriptor]
     public var annotations: [String: String]?
+
+    public init(schemaVersion: Int = 2, mediaType: String? = MediaType.ociManifest, artifactType: String? = nil,
+                config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil) {
+        self.schemaVersion = schemaVersion
+        self.mediaType = mediaType
+        self.artifactType = artifactType
+        self.config = config
+        self.layers = layers
+        self.annotations = annotations
+    }
 }
 
 public struct Platform: Codable, Hashable, Sendable, CustomStringConvertible {

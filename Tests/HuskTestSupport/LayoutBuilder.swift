@@ -1,6 +1,6 @@
 import Foundation
 import HuskCore
-@testable import HuskOCI
+import HuskOCI
 
 /// Builds small OCI layouts on disk (blobs are JSON or arbitrary bytes).
 public struct LayoutBuilder {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The CLI's surface: version, help, usage errors, and man pages that document
+# every flag `husk COMMAND --help` shows.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+HUSK=${HUSK:-husk}
+MAN=${HUSK_MAN:-$here/../Man}
+
+check "husk --version prints a version" sh -c '"$1" --version | grep -Eq "^[0-9]+\.[0-9]+\.[0-9]+$"' _ "$HUSK"
+check "husk --help lists convert and inspect" sh -c '"$1" --help | grep -q convert && "$1" --help | grep -q inspect' _ "$HUSK"
+check "unknown subcommand is a usage error (non-zero)" sh -c '! "$1" frobnicate >/dev/null 2>&1' _ "$HUSK"
+check "convert without arguments is a usage error" sh -c '! "$1" convert >/dev/null 2>&1' _ "$HUSK"
+check_fails "unknown source transport" "unknown image source" "$HUSK" convert ftp://example/x out.sqsh
+check_fails "bad --compression" "unknown compression" "$HUSK" convert oci:/nonexistent out.sqsh --compression brotli
+check_fails "bad --platform" "invalid platform" "$HUSK" convert oci:/nonexistent out.sqsh --platform linux
+check_fails "inspect of a missing file" "no such" "$HUSK" inspect /nonexistent/image.sqsh
+check_fails "inspect of a non-squashfs file" "not a squashfs" "$HUSK" inspect /etc/hostname
+
+check "Man/husk.1 exists" test -s "$MAN/husk.1"
+for command in convert inspect; do
+    page=$MAN/husk-$command.1
+    check "Man/husk-$command.1 exists" test -s "$page"
+    for flag in $("$HUSK" "$command" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+        check "husk-$command(1) documents $flag" grep -q -- "Fl -${flag#--}" "$page"
+    done
+done
+summary
