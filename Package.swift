@@ -6,7 +6,7 @@ let package = Package(
     name: "Husk",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskSquash"]),
+        .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime"]),
         .executable(name: "husk", targets: ["husk"]),
     ],
     dependencies: [
@@ -39,14 +39,16 @@ let package = Package(
         ]),
         .target(name: "HuskOCI", dependencies: ["HuskCore", "CLibArchive"]),
         .target(name: "HuskSquash", dependencies: ["HuskCore", "HuskOCI", "CLibSquashFS", "CLibArchive", "CLibISAL", "CHuskShim"]),
+        .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "CHuskShim"]),
         .executableTarget(name: "husk", dependencies: [
-            "HuskCore", "HuskOCI", "HuskSquash", "CHuskShim",
+            "HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime", "CHuskShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .target(name: "HuskTestSupport", dependencies: ["HuskCore", "HuskOCI"], path: "Tests/HuskTestSupport"),
         .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore"]),
+        .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskTestSupport"]),
         .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive", "HuskTestSupport"]),
         .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "HuskTestSupport"]),
     ],

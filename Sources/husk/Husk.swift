@@ -15,7 +15,7 @@ struct Husk: ParsableCommand {
             read-only squashfs file for a shared filesystem, and inspect it.
             """,
         version: HuskVersion.current,
-        subcommands: [Convert.self, Inspect.self])
+        subcommands: [Convert.self, Inspect.self, Run.self, Exec.self, Shell.self, Env.self])
 
     /// Errors become one line, `husk: MESSAGE`, and exit status 1; usage
     /// errors keep ArgumentParser's usage text and status.

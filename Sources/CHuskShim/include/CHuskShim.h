@@ -10,4 +10,7 @@ void husk_cleanup_install_signal_handlers(void);
 /* Makes a libsquashfs compressor store blocks raw when compression does not
  * shrink them (works around libsquashfs 1.2's lz4; see sqfs_compressor_fix.c). */
 void husk_sqfs_store_incompressible_blocks_raw(void *compressor);
+/* The launch plan travels to husk-starter in a memfd that becomes fd 3. */
+int husk_memfd(const char *name);
+int husk_pass_as_fd3(int fd);
 #endif

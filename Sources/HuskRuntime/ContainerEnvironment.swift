@@ -1,0 +1,159 @@
+import HuskCore
+
+/// The container's environment, reproducible by default (DESIGN.md §3).
+/// Lowest to highest precedence:
+/// 1. base: PATH (image's, else a standard default), HOME, USER, LOGNAME,
+///    SHELL from the user's entry, TERM, LANG, LC_*, TZ, HUSK_CONTAINER, HUSK_NAME;
+///    (with `--env-passthrough all`, every host variable sits here too, below
+///    the image's, which is what Singularity does);
+/// 2. the image config's `Env`;
+/// 3. host variables on the pass-through list (scheduler, MPI, GPU, DISPLAY,
+///    site additions, `--env-passthrough` patterns); none with `--cleanenv`;
+/// 4. `--env-file`, then host `HUSK_ENV_NAME=value`, then `--env NAME=value`.
+/// Nothing else from the host gets in.
+public struct ContainerEnvironment {
+    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// Scheduler and MPI launch variables a batch job needs inside.
+    public static let passThroughPatterns = [
+        "SLURM_*", "PMI_*", "PMIX_*", "OMPI_*", "PRTE_*", "HYDRA_*", "I_MPI_*", "MPI_*",
+        "CUDA_VISIBLE_DEVICES", "DISPLAY",
+    ]
+    /// Host variables of the base layer (terminal, locale, time zone).
+    static let baseHostPatterns = ["TERM", "LANG", "LC_*", "TZ"]
+
+    public struct Identity: Sendable {
+        public var user: String
+        public var home: String
+        public var shell: String
+        public init(user: String, home: String, shell: String) {
+            self.user = user
+            self.home = home
+            self.shell = shell
+        }
+    }
+
+    public enum PassThrough: Equatable, Sendable {
+        case standard(extra: [String])
+        case all
+        case none
+    }
+
+    public var host: [String: String]
+    public var imageEnv: [String]
+    public var identity: Identity
+    public var containerPath: String
+    public var containerName: String
+    public var passThrough: PassThrough = .standard(extra: [])
+    public var sitePatterns: [String] = []
+    public var envFileEntries: [(String, String)] = []
+    public var explicit: [(String, String)] = []
+
+    public init(host: [String: String], imageEnv: [String], identity: Identity, containerPath: String,
+                containerName: String) {
+        self.host = host
+        self.imageEnv = imageEnv
+        self.identity = identity
+        self.containerPath = containerPath
+        self.containerName = containerName
+    }
+
+    /// `NAME=VALUE` lines sorted by name: the same inputs always give the same list.
+    public func resolve() -> [String] {
+        var env: [String: String] = [:]
+        if passThrough == .all {
+            for (name, value) in host where !name.hasPrefix("HUSK_ENV_") { env[name] = value }
+        }
+        env["PATH"] = Self.defaultPath
+        env["HOME"] = identity.home
+        env["USER"] = identity.user
+        env["LOGNAME"] = identity.user
+        env["SHELL"] = identity.shell
+        for (name, value) in host where Self.matches(name, Self.baseHostPatterns) { env[name] = value }
+        env["HUSK_CONTAINER"] = containerPath
+        env["HUSK_NAME"] = containerName
+
+        for entry in imageEnv {
+            let (name, value) = Self.split(entry)
+            if !name.isEmpty { env[name] = value }
+        }
+
+        switch passThrough {
+        case .standard(let extra):
+            let patterns = Self.passThroughPatterns + sitePatterns + extra
+            for (name, value) in host where Self.matches(name, patterns) { env[name] = value }
+        case .all:
+            let patterns = Self.passThroughPatterns + sitePatterns
+            for (name, value) in host where Self.matches(name, patterns) { env[name] = value }
+        case .none:
+            break
+        }
+
+        for (name, value) in envFileEntries { env[name] = value }
+        for (name, value) in host where name.hasPrefix("HUSK_ENV_") && name.count > 9 {
+            env[String(name.dropFirst(9))] = value
+        }
+        for (name, value) in explicit { env[name] = value }
+        return env.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { "\($0.key)=\($0.value)" }
+    }
+
+    /// `NAME` exactly, or `PREFIX*`.
+    static func matches(_ name: String, _ patterns: [String]) -> Bool {
+        patterns.contains { pattern in
+            pattern.hasSuffix("*") ? name.hasPrefix(pattern.dropLast()) : name == pattern
+        }
+    }
+
+    static func split(_ entry: String) -> (String, String) {
+        guard let equals = entry.firstIndex(of: "=") else { return (entry, "") }
+        return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
+    }
+
+    /// `--env NAME=VALUE` (VALUE may be empty; NAME must be a valid name).
+    public static func parseAssignment(_ text: String, what: String) throws -> (String, String) {
+        let (name, value) = split(text)
+        guard text.contains("="), isValidName(name) else {
+            throw HuskError(.usage, "invalid \(what) \"\(text)\": use NAME=VALUE with NAME of letters, digits and _")
+        }
+        return (name, value)
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else {
+            return false
+        }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+
+    /// An env file: `NAME=VALUE` per line, `#` comments, blank lines, an
+    /// optional `export ` prefix, and values optionally in matching quotes.
+    public static func parseEnvFile(_ text: String, path: String) throws -> [(String, String)] {
+        var result: [(String, String)] = []
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = raw.trimmingCharacters(in: " \t\r")
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: " \t") }
+            guard line.contains("=") else {
+                throw HuskError(.usage, "\(path):\(number + 1): expected NAME=VALUE, found \"\(line)\"")
+            }
+            var (name, value) = split(line)
+            guard isValidName(name) else {
+                throw HuskError(.usage, "\(path):\(number + 1): invalid variable name \"\(name)\"")
+            }
+            if value.count >= 2, let quote = value.first, quote == "\"" || quote == "'", value.last == quote {
+                value = String(value.dropFirst().dropLast())
+            }
+            result.append((name, value))
+        }
+        return result
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        var slice = Substring(self)
+        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import HuskCore
+import HuskOCI
+
+/// Builds the `LaunchPlan` for one container: identity, filesystem, working
+/// directory, environment and command (DESIGN.md §3).
+public struct LaunchPlanner {
+    public var image: RuntimeImage
+    public var options: RunOptions
+    public var user: UserIdentity
+    public var hostEnvironment: [String: String]
+    public var currentDirectory: String
+
+    public init(image: RuntimeImage, options: RunOptions, user: UserIdentity,
+                hostEnvironment: [String: String], currentDirectory: String) {
+        self.image = image
+        self.options = options
+        self.user = user
+        self.hostEnvironment = hostEnvironment
+        self.currentDirectory = currentDirectory
+    }
+
+    /// Paths a current directory is never bound over: the image's own tree.
+    static let systemDirectories: Set<String> = ["/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64",
+                                                 "/libx32", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys",
+                                                 "/usr", "/var"]
+
+    public func plan(arguments: [String]) throws -> LaunchPlan {
+        let inside = user.inside(fakeroot: options.fakeroot)
+        var plan = LaunchPlan(name: image.name, root: image.root, outsideUID: user.uid, outsideGID: user.gid,
+                              insideUID: inside.uid, insideGID: inside.gid)
+        plan.fakeroot = options.fakeroot
+        plan.writableTmpfs = options.writableTmpfs
+        plan.pidNamespace = options.pid
+        plan.files = [
+            .init(destination: "/etc/passwd", mode: 0o644,
+                  content: IdentityFiles.passwd(image: try imageText("etc/passwd"), user: inside)),
+            .init(destination: "/etc/group", mode: 0o644,
+                  content: IdentityFiles.group(image: try imageText("etc/group"), user: inside)),
+        ]
+        plan.binds = try binds(inside: inside)
+        if options.contain { plan.tmpfs = ["/tmp", "/var/tmp"] }
+        plan.workingDirectory = workingDirectory(binds: plan.binds)
+        plan.environment = try environment(inside: inside).resolve()
+        plan.arguments = arguments
+        return plan
+    }
+
+    func imageText(_ path: String) throws -> String? {
+        try image.readFile(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The home directory inside: the user's, or DST of `--home SRC:DST`.
+    var homeBind: (source: String, destination: String)? {
+        if let home = options.home {
+            let parts = home.split(separator: ":", maxSplits: 1).map(String.init)
+            return (parts[0], parts.count == 2 ? parts[1] : parts[0])
+        }
+        if options.noHome || options.contain || options.fakeroot && user.home == "/" { return nil }
+        return (user.home, user.home)
+    }
+
+    func binds(inside: UserIdentity) throws -> [LaunchPlan.Bind] {
+        var binds: [LaunchPlan.Bind] = [
+            .init(source: "/dev", destination: "/dev", readOnly: false, recursive: true, devices: true),
+        ]
+        if !options.pid {
+            // Without a PID namespace, a new procfs cannot be mounted; the host's is bound.
+            binds.append(.init(source: "/proc", destination: "/proc", readOnly: false, recursive: true))
+        }
+        binds.append(.init(source: "/sys", destination: "/sys", readOnly: true, recursive: true))
+        if !options.contain {
+            binds.append(.init(source: "/tmp", destination: "/tmp", readOnly: false))
+            binds.append(.init(source: "/var/tmp", destination: "/var/tmp", readOnly: false, optional: true))
+        }
+        if let home = homeBind, home.source != "/" {
+            binds.append(.init(source: BindOption.normalize(home.source), destination: BindOption.normalize(home.destination),
+                               readOnly: false))
+        }
+        binds.append(.init(source: "/etc/resolv.conf", destination: "/etc/resolv.conf", readOnly: true, optional: true))
+        binds.append(.init(source: "/etc/hosts", destination: "/etc/hosts", readOnly: true, optional: true))
+        if !options.contain, let cwd = currentDirectoryBind(existing: binds) { binds.append(cwd) }
+        binds += try BindOption.parse(options.binds, currentDirectory: currentDirectory)
+        return binds
+    }
+
+    /// The current directory is bound at the same path unless it is already
+    /// inside a bind or is part of the image's own tree.
+    func currentDirectoryBind(existing: [LaunchPlan.Bind]) -> LaunchPlan.Bind? {
+        let cwd = BindOption.normalize(currentDirectory)
+        guard !Self.systemDirectories.contains(cwd), !Self.isInside(cwd, existing.map(\.destination)) else { return nil }
+        return .init(source: cwd, destination: cwd, readOnly: false)
+    }
+
+    static func isInside(_ path: String, _ roots: [String]) -> Bool {
+        roots.contains { root in path == root || path.hasPrefix(root == "/" ? "/" : root + "/") }
+    }
+
+    /// `--pwd`, else the current directory when it is visible inside, else
+    /// the image's WorkingDir, else `/`.
+    func workingDirectory(binds: [LaunchPlan.Bind]) -> String {
+        if let pwd = options.workingDirectory { return pwd }
+        let cwd = BindOption.normalize(currentDirectory)
+        if !options.contain, Self.isInside(cwd, binds.filter { !["/dev", "/proc", "/sys"].contains($0.destination) }.map(\.destination)) {
+            return cwd
+        }
+        if let dir = image.config?.WorkingDir, !dir.isEmpty { return dir }
+        return "/"
+    }
+
+    public func environment(inside: UserIdentity) throws -> ContainerEnvironment {
+        let shell = image.has(String(inside.shell.dropFirst())) ? inside.shell : "/bin/sh"
+        let home = homeBind?.destination ?? (options.fakeroot ? "/root" : inside.home)
+        var environment = ContainerEnvironment(
+            host: hostEnvironment, imageEnv: image.config?.Env ?? [],
+            identity: .init(user: inside.name, home: home, shell: shell),
+            containerPath: image.path, containerName: image.name)
+        if options.cleanenv {
+            environment.passThrough = .none
+        } else if let list = options.envPassthrough {
+            switch list {
+            case "all": environment.passThrough = .all
+            case "none": environment.passThrough = .none
+            default:
+                environment.passThrough = .standard(extra: list.split(separator: ",").map(String.init))
+            }
+        }
+        if let file = options.envFile {
+            let text = String(decoding: try FileByteSource(path: file).readAll(what: file), as: UTF8.self)
+            environment.envFileEntries = try ContainerEnvironment.parseEnvFile(text, path: file)
+        }
+        environment.explicit = try options.environment.map { try ContainerEnvironment.parseAssignment($0, what: "--env") }
+        return environment
+    }
+
+    /// OCI semantics for `husk run`: Entrypoint + (arguments, or else Cmd).
+    public func runArguments(_ arguments: [String]) throws -> [String] {
+        let entrypoint = image.config?.Entrypoint ?? []
+        let command = arguments.isEmpty ? (image.config?.Cmd ?? []) : arguments
+        let result = entrypoint + command
+        guard !result.isEmpty else {
+            throw HuskError(.usage, "\(image.name) has no Entrypoint or Cmd to run: use husk exec \(image.path) COMMAND")
+        }
+        return result
+    }
+
+    /// `husk shell`: the image's bash, else sh.
+    public func shellArguments() -> [String] {
+        image.has("bin/bash") ? ["/bin/bash"] : ["/bin/sh"]
+    }
+}

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHuskShim
+import HuskCore
+
+/// Finds `husk-starter` and hands it the plan: the plan goes into a memfd
+/// that becomes fd 3, and this process becomes the starter (execv), so
+/// signals, the terminal and the exit status belong to the container.
+public enum Launcher {
+    /// `HUSK_STARTER`, then beside the running executable, then `../libexec/husk/`.
+    public static func starterPath(environment: [String: String]) throws -> String {
+        if let path = environment["HUSK_STARTER"], !path.isEmpty {
+            guard access(path, X_OK) == 0 else {
+                throw HuskError(.notFound, "HUSK_STARTER=\(path) is not an executable file")
+            }
+            return path
+        }
+        let executable = executablePath()
+        let directory = FilePath.directory(of: executable)
+        for candidate in ["\(directory)/husk-starter", "\(FilePath.directory(of: directory))/libexec/husk/husk-starter"]
+        where access(candidate, X_OK) == 0 {
+            return candidate
+        }
+        throw HuskError(.notFound, "husk-starter not found beside \(executable) or in ../libexec/husk/ (install both files, or set HUSK_STARTER)")
+    }
+
+    static func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return CommandLine.arguments.first ?? "husk" }
+        buffer[n] = 0
+        return String(cString: buffer)
+    }
+
+    public static func exec(_ plan: LaunchPlan, starter: String) throws -> Never {
+        let bytes = plan.encoded()
+        let fd = husk_memfd("husk-launch-plan")
+        guard fd >= 0 else { throw HuskError.io(errno, "memfd", doing: "cannot pass the launch plan through") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            guard n > 0 else { throw HuskError.io(errno, "memfd", doing: "cannot write the launch plan to") }
+            written += n
+        }
+        lseek(fd, 0, SEEK_SET)
+        guard husk_pass_as_fd3(fd) == 0 else { throw HuskError.io(errno, "fd 3", doing: "cannot pass the launch plan as") }
+        fflush(nil)  // all C streams: nothing buffered may be lost by execv
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("husk-starter"), nil]
+        execv(starter, argv)
+        throw HuskError.io(errno, starter, doing: "cannot execute")
+    }
+}

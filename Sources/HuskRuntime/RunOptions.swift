@@ -1,0 +1,19 @@
+/// What the user asked for on the command line of run/exec/shell/env.
+public struct RunOptions: Sendable {
+    public var binds: [String] = []
+    public var environment: [String] = []
+    public var envFile: String?
+    public var cleanenv = false
+    /// `all`, `none`, or a comma-separated list of names and `PREFIX*` patterns.
+    public var envPassthrough: String?
+    public var contain = false
+    public var noHome = false
+    /// `SRC[:DST]`
+    public var home: String?
+    public var workingDirectory: String?
+    public var writableTmpfs = false
+    public var fakeroot = false
+    public var pid = false
+
+    public init() {}
+}

@@ -1,0 +1,89 @@
+import Foundation
+import HuskCore
+import HuskOCI
+import HuskSquash
+
+/// What `husk run|exec|shell|env` runs: a Husk squashfs file, a directory
+/// (sandbox), or any source `husk convert` takes, converted once into the
+/// cache and reused (keyed by manifest digest).
+public struct RuntimeImage {
+    public var root: LaunchPlan.Root
+    /// For messages and `HUSK_NAME`: the file name without `.sqsh`.
+    public var name: String
+    /// For `HUSK_CONTAINER`: the absolute path of the image.
+    public var path: String
+    public var config: ImageConfiguration.ContainerConfig?
+    private let fileReader: (String) throws -> [UInt8]?
+
+    /// A regular file of the image (e.g. `etc/passwd`), nil if absent.
+    public func readFile(_ path: String) throws -> [UInt8]? { try fileReader(path) }
+
+    public func has(_ path: String) -> Bool { ((try? readFile(path)) ?? nil) != nil }
+
+    public static func open(_ argument: String, cacheDirectory: String) throws -> RuntimeImage {
+        if argument.hasPrefix("docker://") {
+            throw HuskError(.usage, "\(argument): registry images are not supported yet; export the image (docker save / skopeo copy) and use docker-archive: or oci:")
+        }
+        if argument.hasPrefix("oci:") || argument.hasPrefix("oci-archive:") || argument.hasPrefix("docker-archive:") {
+            return try openSquashfs(try convertIntoCache(argument, cacheDirectory: cacheDirectory))
+        }
+        let path = BindOption.normalize(argument.hasPrefix("/") ? argument : FileManager.default.currentDirectoryPath + "/" + argument)
+        guard FilePath.exists(path) else {
+            throw HuskError(.notFound, "\(argument): no such image (give a .sqsh file, a directory, or oci:/oci-archive:/docker-archive: source)")
+        }
+        if FilePath.isDirectory(path) { return try openDirectory(path) }
+        return try openSquashfs(path)
+    }
+
+    static func openSquashfs(_ path: String) throws -> RuntimeImage {
+        let reader = try SquashReader(path: path)
+        var config: ImageConfiguration.ContainerConfig?
+        if let bytes = try reader.readFile(".husk/config.json") {
+            config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)).config
+        }
+        return RuntimeImage(root: .squashfs(path: path, offset: 0), name: displayName(path), path: path,
+                            config: config, fileReader: { try reader.readFile($0) })
+    }
+
+    static func openDirectory(_ path: String) throws -> RuntimeImage {
+        func read(_ relative: String) throws -> [UInt8]? {
+            let full = path + "/" + relative
+            var st = stat()
+            // lstat: a symlink in a sandbox may point anywhere on the host.
+            guard lstat(full, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            return try FileByteSource(path: full).readAll(what: full)
+        }
+        var config: ImageConfiguration.ContainerConfig?
+        if let bytes = try read(".husk/config.json") {
+            config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)).config
+        }
+        return RuntimeImage(root: .directory(path), name: displayName(path), path: path, config: config,
+                            fileReader: read)
+    }
+
+    static func displayName(_ path: String) -> String {
+        var name = String(path.split(separator: "/").last ?? "image")
+        if name.hasSuffix(".sqsh") { name = String(name.dropLast(5)) }
+        return name
+    }
+
+    /// `${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}`, DESIGN.md §4.
+    public static func defaultCacheDirectory(environment: [String: String]) -> String {
+        if let dir = environment["HUSK_CACHEDIR"], !dir.isEmpty { return dir }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/husk" }
+        return (environment["HOME"] ?? "/tmp") + "/.cache/husk"
+    }
+
+    static func convertIntoCache(_ source: String, cacheDirectory: String) throws -> String {
+        let image = try LocalImageResolver.resolve(try ImageReference(parsing: source), platform: nil)
+        let directory = cacheDirectory + "/images"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = "\(directory)/\(image.identity.hex).sqsh"
+        if FilePath.exists(path) { return path }
+        // Concurrent jobs may convert the same image; each writes its own
+        // temp file and the renames are atomic, so readers never see half a file.
+        HuskLog.logger.info("converting \(source) into \(path)")
+        _ = try ImageConverter.convert(image, to: path, options: .init())
+        return path
+    }
+}

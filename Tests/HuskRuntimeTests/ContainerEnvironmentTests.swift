@@ -1,0 +1,102 @@
+import Testing
+import HuskCore
+@testable import HuskRuntime
+
+@Suite struct ContainerEnvironmentTests {
+    let identity = ContainerEnvironment.Identity(user: "alice", home: "/home/alice", shell: "/bin/sh")
+
+    func environment(host: [String: String], image: [String] = ["PATH=/opt/app/bin:/usr/bin", "APP=1"]) -> ContainerEnvironment {
+        ContainerEnvironment(host: host, imageEnv: image, identity: identity,
+                             containerPath: "/images/app.sqsh", containerName: "app")
+    }
+
+    func dict(_ lines: [String]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: lines.map { line in
+            let (name, value) = ContainerEnvironment.split(line)
+            return (name, value)
+        })
+    }
+
+    @Test func sameImageSameVariablesForDifferentHosts() {
+        let a = environment(host: ["HOSTNAME": "a", "SECRET_TOKEN": "x", "PATH": "/a/bin", "EDITOR": "vim",
+                                   "TERM": "xterm"]).resolve()
+        let b = environment(host: ["HOSTNAME": "b", "LD_LIBRARY_PATH": "/weird", "PATH": "/b/bin",
+                                   "TERM": "xterm"]).resolve()
+        #expect(a == b)
+        let env = dict(a)
+        #expect(env["PATH"] == "/opt/app/bin:/usr/bin", "the image's PATH, never the host's")
+        #expect(env["SECRET_TOKEN"] == nil)
+        #expect(env["HOME"] == "/home/alice")
+        #expect(env["USER"] == "alice")
+        #expect(env["HUSK_NAME"] == "app")
+    }
+
+    @Test func schedulerAndMPIVariablesPassAndOverrideTheImage() {
+        let env = dict(environment(host: ["SLURM_JOB_ID": "42", "OMPI_COMM_WORLD_RANK": "3", "PMIX_RANK": "3",
+                                          "CUDA_VISIBLE_DEVICES": "0,1", "SLURMX": "no"],
+                                   image: ["SLURM_JOB_ID=image"]).resolve())
+        #expect(env["SLURM_JOB_ID"] == "42")
+        #expect(env["OMPI_COMM_WORLD_RANK"] == "3")
+        #expect(env["CUDA_VISIBLE_DEVICES"] == "0,1")
+        #expect(env["SLURMX"] == nil)
+    }
+
+    @Test func cleanenvPassesNoHostVariables() {
+        var environment = environment(host: ["SLURM_JOB_ID": "42", "TERM": "xterm"])
+        environment.passThrough = .none
+        let env = dict(environment.resolve())
+        #expect(env["SLURM_JOB_ID"] == nil)
+        #expect(env["APP"] == "1")
+    }
+
+    @Test func passthroughAllIsSingularityLikeWithTheImageOnTop() {
+        var environment = environment(host: ["EDITOR": "vim", "APP": "host", "PATH": "/host/bin"])
+        environment.passThrough = .all
+        let env = dict(environment.resolve())
+        #expect(env["EDITOR"] == "vim")
+        #expect(env["APP"] == "1", "the image's value beats the host's")
+        #expect(env["PATH"] == "/opt/app/bin:/usr/bin")
+    }
+
+    @Test func extraPassthroughPatterns() {
+        var environment = environment(host: ["MYAPP_DEBUG": "1", "MYAPP_X": "2", "OTHER": "3"])
+        environment.passThrough = .standard(extra: ["MYAPP_*"])
+        let env = dict(environment.resolve())
+        #expect(env["MYAPP_DEBUG"] == "1")
+        #expect(env["MYAPP_X"] == "2")
+        #expect(env["OTHER"] == nil)
+    }
+
+    @Test func precedenceEnvFileThenHuskEnvThenExplicit() {
+        var environment = environment(host: ["HUSK_ENV_A": "husk-env", "HUSK_ENV_B": "husk-env"])
+        environment.envFileEntries = [("A", "file"), ("B", "file"), ("C", "file"), ("APP", "file")]
+        environment.explicit = [("B", "explicit")]
+        let env = dict(environment.resolve())
+        #expect(env["A"] == "husk-env")
+        #expect(env["B"] == "explicit")
+        #expect(env["C"] == "file")
+        #expect(env["APP"] == "file")
+        #expect(env["HUSK_ENV_A"] == nil)
+    }
+
+    @Test func envFileSyntax() throws {
+        let entries = try ContainerEnvironment.parseEnvFile("""
+            # comment
+            A=1
+
+            export B="two words"
+            C='x=y'
+            D=
+            """, path: "f")
+        #expect(entries.map(\.0) == ["A", "B", "C", "D"])
+        #expect(entries.map(\.1) == ["1", "two words", "x=y", ""])
+        #expect(throws: HuskError.self) { try ContainerEnvironment.parseEnvFile("NOEQUALS", path: "f") }
+        #expect(throws: HuskError.self) { try ContainerEnvironment.parseEnvFile("1BAD=x", path: "f") }
+    }
+
+    @Test func assignmentsAreValidated() throws {
+        #expect(try ContainerEnvironment.parseAssignment("A_1=x=y", what: "--env") == ("A_1", "x=y"))
+        #expect(throws: HuskError.self) { try ContainerEnvironment.parseAssignment("A", what: "--env") }
+        #expect(throws: HuskError.self) { try ContainerEnvironment.parseAssignment("A-B=1", what: "--env") }
+    }
+}

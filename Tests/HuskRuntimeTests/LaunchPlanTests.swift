@@ -1,0 +1,65 @@
+import Testing
+import HuskCore
+@testable import HuskRuntime
+
+@Suite struct BindOptionTests {
+    @Test func singularityForms() throws {
+        let binds = try BindOption.parse(["/data", "/scratch:/work:ro,/a:/b", "/x:ro", "rel:/r"], currentDirectory: "/home/u")
+        #expect(binds.map(\.source) == ["/data", "/scratch", "/a", "/x", "/home/u/rel"])
+        #expect(binds.map(\.destination) == ["/data", "/work", "/b", "/x", "/r"])
+        #expect(binds.map(\.readOnly) == [false, true, false, true, false])
+        #expect(binds.allSatisfy { $0.user })
+    }
+
+    @Test(arguments: ["", ":/x", "/a:b", "/a:/b:rx", "/a:/b:ro:extra"])
+    func rejectsMalformed(_ text: String) {
+        #expect(throws: HuskError.self) { try BindOption.parse([text], currentDirectory: "/") }
+    }
+
+    @Test func normalizesPaths() {
+        #expect(BindOption.normalize("/a/./b//c/../d") == "/a/b/d")
+        #expect(BindOption.normalize("/../../etc") == "/etc")
+    }
+}
+
+@Suite struct IdentityFilesTests {
+    let user = UserIdentity(uid: 1001, gid: 1001, name: "alice", groupName: "alice", gecos: "Alice",
+                            home: "/home/alice", shell: "/bin/bash")
+
+    @Test func userReplacesClashingEntriesAndImageEntriesStay() {
+        let passwd = IdentityFiles.passwd(image: "root:x:0:0:root:/root:/bin/sh\nold:x:1001:1001::/:/bin/sh\nalice:x:5:5::/:/bin/sh\n", user: user)
+        #expect(passwd == "root:x:0:0:root:/root:/bin/sh\nalice:x:1001:1001:Alice:/home/alice:/bin/bash\n")
+    }
+
+    @Test func groupHasTheUserAndNogroup() {
+        let group = IdentityFiles.group(image: "root:x:0:\n", user: user)
+        #expect(group == "root:x:0:\nalice:x:1001:alice\nnogroup:x:65534:\n")
+        let withNogroup = IdentityFiles.group(image: "nogroup:x:65534:\n", user: user)
+        #expect(withNogroup.components(separatedBy: "65534").count == 2)
+    }
+
+    @Test func fakerootIsRootInside() {
+        let inside = user.inside(fakeroot: true)
+        #expect(inside.uid == 0 && inside.name == "root" && inside.home == "/root")
+    }
+}
+
+@Suite struct LaunchPlanEncodingTests {
+    @Test func encodesNulTerminatedRecordsInOrder() {
+        var plan = LaunchPlan(name: "img", root: .squashfs(path: "/i.sqsh", offset: 0), outsideUID: 1001,
+                              outsideGID: 1002, insideUID: 1001, insideGID: 1002)
+        plan.binds = [.init(source: "/dev", destination: "/dev", readOnly: false, recursive: true, devices: true),
+                      .init(source: "/d", destination: "/e", readOnly: true, user: true)]
+        plan.files = [.init(destination: "/etc/passwd", mode: 0o644, content: "a:x:1:1::/:/bin/sh\n")]
+        plan.environment = ["A=1", "B=x=y"]
+        plan.arguments = ["sh", "-c", "echo hi"]
+        let records = plan.encoded().split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        #expect(records.last == "", "every record ends with NUL")
+        #expect(records.contains("image=/i.sqsh"))
+        #expect(records.contains("bind=/dev\t/dev\trw,rec,dev"))
+        #expect(records.contains("bind=/d\t/e\tro,user"))
+        #expect(records.contains("file=/etc/passwd\t644\ta:x:1:1::/:/bin/sh\n"))
+        #expect(Array(records.filter { $0.hasPrefix("arg=") }) == ["arg=sh", "arg=-c", "arg=echo hi"])
+        #expect(Array(records.filter { $0.hasPrefix("env=") }) == ["env=A=1", "env=B=x=y"])
+    }
+}
