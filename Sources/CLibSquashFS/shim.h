@@ -98,6 +98,14 @@ static inline void husk_sqfs_inode_set_nlink(sqfs_inode_generic_t *inode, sqfs_u
     }
 }
 
+static inline const char *husk_sqfs_tree_node_name(const sqfs_tree_node_t *node) {
+    return (const char *)node->name;
+}
+
+static inline sqfs_u32 husk_sqfs_inode_symlink_size(const sqfs_inode_generic_t *inode) {
+    return inode->data.slink.target_size;
+}
+
 static inline void husk_sqfs_inode_set_devno(sqfs_inode_generic_t *inode, sqfs_u32 devno) {
     inode->data.dev.devno = devno;
 }

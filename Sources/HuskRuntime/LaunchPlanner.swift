@@ -27,7 +27,7 @@ public struct LaunchPlanner {
 
     public func plan(arguments: [String]) throws -> LaunchPlan {
         let inside = user.inside(fakeroot: options.fakeroot)
-        var plan = LaunchPlan(name: image.name, root: image.root, outsideUID: user.uid, outsideGID: user.gid,
+        var plan = LaunchPlan(name: image.name, root: try root(), outsideUID: user.uid, outsideGID: user.gid,
                               insideUID: inside.uid, insideGID: inside.gid)
         plan.fakeroot = options.fakeroot
         plan.writableTmpfs = options.writableTmpfs
@@ -44,6 +44,23 @@ public struct LaunchPlanner {
         plan.environment = try environment(inside: inside).resolve()
         plan.arguments = arguments
         return plan
+    }
+
+    /// The squashfs through FUSE, or its extracted copy (`--mode`).
+    func root() throws -> LaunchPlan.Root {
+        guard case .squashfs = image.root else { return image.root }
+        switch options.mode {
+        case .fuse:
+            guard ExtractedRootfs.fuseUsable else {
+                throw HuskError(.usage, "--mode fuse: /dev/fuse is missing or not readable and writable here; use --mode extract")
+            }
+            return image.root
+        case .extract:
+            return .directory(try ExtractedRootfs.directory(for: image, environment: hostEnvironment))
+        case .auto:
+            if ExtractedRootfs.fuseUsable { return image.root }
+            return .directory(try ExtractedRootfs.directory(for: image, environment: hostEnvironment))
+        }
     }
 
     func imageText(_ path: String) throws -> String? {

@@ -14,6 +14,14 @@ public struct RunOptions: Sendable {
     public var writableTmpfs = false
     public var fakeroot = false
     public var pid = false
+    public var mode: Mode = .auto
+
+    /// How a squashfs image becomes the root: FUSE-mounted (`fuse`), or
+    /// extracted once into a cache (`extract`); `auto` extracts only when
+    /// /dev/fuse is unusable.
+    public enum Mode: String, CaseIterable, Sendable {
+        case auto, fuse, extract
+    }
 
     public init() {}
 }

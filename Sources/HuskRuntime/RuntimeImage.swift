@@ -13,7 +13,12 @@ public struct RuntimeImage {
     /// For `HUSK_CONTAINER`: the absolute path of the image.
     public var path: String
     public var config: ImageConfiguration.ContainerConfig?
+    /// Names the content for the extraction cache: manifest (or config)
+    /// digest from `/.husk/source.json`, else path, size and mtime.
+    public var contentKey: String
     private let fileReader: (String) throws -> [UInt8]?
+    /// Set for squashfs images (extract mode reads through it).
+    let squashReader: SquashReader?
 
     /// A regular file of the image (e.g. `etc/passwd`), nil if absent.
     public func readFile(_ path: String) throws -> [UInt8]? { try fileReader(path) }
@@ -41,8 +46,20 @@ public struct RuntimeImage {
         if let bytes = try reader.readFile(".husk/config.json") {
             config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)).config
         }
+        var key: String
+        if let bytes = try reader.readFile(".husk/source.json"),
+           let source = try? JSONDecoder().decode(SourceRecord.self, from: Data(bytes)) {
+            key = (source.manifestDigest ?? source.configDigest).hex
+        } else {
+            var st = stat()
+            stat(path, &st)
+            key = Digest.sha256(of: Array("\(path)|\(st.st_size)|\(st.st_mtim.tv_sec)".utf8)).hex
+        }
+        // The same manifest converted with other options is other bytes.
+        key += "-" + String(reader.bytesUsed, radix: 16)
         return RuntimeImage(root: .squashfs(path: path, offset: 0), name: displayName(path), path: path,
-                            config: config, fileReader: { try reader.readFile($0) })
+                            config: config, contentKey: key, fileReader: { try reader.readFile($0) },
+                            squashReader: reader)
     }
 
     static func openDirectory(_ path: String) throws -> RuntimeImage {
@@ -58,7 +75,7 @@ public struct RuntimeImage {
             config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)).config
         }
         return RuntimeImage(root: .directory(path), name: displayName(path), path: path, config: config,
-                            fileReader: read)
+                            contentKey: path, fileReader: read, squashReader: nil)
     }
 
     static func displayName(_ path: String) -> String {

@@ -69,6 +69,19 @@ public final class SquashReader {
     public var inodeCount: Int { Int(superblock.inode_count) }
     public var modificationTime: UInt32 { superblock.modification_time }
 
+    func loadIDs(into table: OpaquePointer) throws {
+        try check(sqfs_id_table_read(table, file, &superblock, compressor), "reading the id table", path: path)
+    }
+
+    func directoryTree(ids: OpaquePointer, flags: UInt32, out: inout UnsafeMutablePointer<sqfs_tree_node_t>?) -> Int32 {
+        sqfs_dir_reader_get_full_hierarchy(directoryReader, ids, nil, flags, &out)
+    }
+
+    func readData(_ inode: UnsafePointer<sqfs_inode_generic_t>, offset: UInt64, into buffer: UnsafeMutableRawPointer,
+                  count: UInt32) -> Int32 {
+        sqfs_data_reader_read(dataReader, inode, offset, buffer, count)
+    }
+
     /// The content of the regular file at `imagePath`, or nil if there is none.
     public func readFile(_ imagePath: String, limit: Int = 64 << 20) throws -> [UInt8]? {
         var root: UnsafeMutablePointer<sqfs_inode_generic_t>?

@@ -3,6 +3,8 @@ import Foundation
 import HuskCore
 import HuskRuntime
 
+extension RunOptions.Mode: ExpressibleByArgument {}
+
 /// The options of run, exec, shell and env (husk-run(1) documents them).
 struct RunFlags: ParsableArguments {
     @Option(name: [.customShort("B"), .long], help: ArgumentHelp(
@@ -47,6 +49,11 @@ struct RunFlags: ParsableArguments {
     @Flag(name: .long, help: "A PID namespace: the container sees only its own processes.")
     var pid = false
 
+    @Option(help: ArgumentHelp(
+        "fuse: mount the image through FUSE; extract: extract it once into $TMPDIR/husk-$UID/rootfs and run from there; auto: extract only when /dev/fuse is unusable.",
+        valueName: "auto|fuse|extract"))
+    var mode: RunOptions.Mode = .auto
+
     var options: RunOptions {
         var options = RunOptions()
         options.binds = bind
@@ -61,6 +68,7 @@ struct RunFlags: ParsableArguments {
         options.writableTmpfs = writableTmpfs
         options.fakeroot = fakeroot
         options.pid = pid
+        options.mode = mode
         return options
     }
 

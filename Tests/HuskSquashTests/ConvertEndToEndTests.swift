@@ -180,3 +180,34 @@ struct TarBuilder {
         #expect(throws: HuskError.self) { try Compression(parsing: name) }
     }
 }
+
+@Suite struct SquashExtractorTests {
+    @Test func extractsFilesLinksAndSymlinks() throws {
+        let layout = try LayoutBuilder()
+        defer { layout.remove() }
+        let layer = try layout.blob(TarBuilder.build([
+            .directory("bin/"), .file("bin/tool", "#!/bin/sh\necho tool\n", mode: 0o4755),
+            .hardlink("bin/alias", to: "bin/tool"), .symlink("bin/link", to: "tool"),
+            .directory("data/"), .file("data/big", String(repeating: "0123456789", count: 50_000)),
+        ], gzip: true), mediaType: MediaType.ociLayerGzip)
+        let config = try layout.blob(Array(#"{"architecture":"amd64","os":"linux"}"#.utf8), mediaType: MediaType.ociConfig)
+        try layout.writeIndex([try layout.blob(layout.json(ImageManifest(config: config, layers: [layer])),
+                                               mediaType: MediaType.ociManifest)])
+        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
+        _ = try ImageConverter.convert(image, to: layout.root + "/img.sqsh", options: .init())
+
+        let target = layout.root + "/rootfs"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        try SquashExtractor.extract(try SquashReader(path: layout.root + "/img.sqsh"), into: target)
+
+        #expect(try String(contentsOfFile: target + "/bin/alias", encoding: .utf8) == "#!/bin/sh\necho tool\n")
+        #expect(try String(contentsOfFile: target + "/data/big", encoding: .utf8).count == 500_000)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: target + "/bin/link") == "tool")
+        var a = stat(), b = stat()
+        stat(target + "/bin/tool", &a)
+        stat(target + "/bin/alias", &b)
+        #expect(a.st_ino == b.st_ino, "hard links stay hard links")
+        #expect(a.st_mode & 0o7777 == 0o755, "no setuid bit on an unprivileged copy")
+        #expect(FileManager.default.fileExists(atPath: target + "/.husk/config.json"))
+    }
+}

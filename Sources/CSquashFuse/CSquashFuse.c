@@ -1,0 +1,139 @@
+/*
+ * CSquashFuse: see include/CSquashFuse.h.  The only file that includes the
+ * squashfuse headers.  SQFS_CONFIG_H makes <squashfuse/common.h> skip the
+ * installed config.h (it defines PACKAGE_* and _POSIX_C_SOURCE-era macros);
+ * nothing in the installed headers depends on it beyond FUSE_USE_VERSION,
+ * which the target defines (32) and which we default here too.
+ */
+#define _GNU_SOURCE
+#define SQFS_CONFIG_H
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 32
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <squashfuse/ll.h>
+
+#include "CSquashFuse.h"
+
+struct husk_sqfuse {
+    sqfs_ll *ll;
+    sqfs_ll_chan chan;
+    struct fuse_buf buf;
+    int fd;
+};
+
+static const struct fuse_lowlevel_ops husk_sqfuse_ops = {
+    .getattr = sqfs_ll_op_getattr,
+    .opendir = sqfs_ll_op_opendir,
+    .releasedir = sqfs_ll_op_releasedir,
+    .readdir = sqfs_ll_op_readdir,
+    .lookup = sqfs_ll_op_lookup,
+    .open = sqfs_ll_op_open,
+    .create = sqfs_ll_op_create,
+    .release = sqfs_ll_op_release,
+    .read = sqfs_ll_op_read,
+    .readlink = sqfs_ll_op_readlink,
+    .listxattr = sqfs_ll_op_listxattr,
+    .getxattr = sqfs_ll_op_getxattr,
+    .forget = sqfs_ll_op_forget,
+    .statfs = stfs_ll_op_statfs,
+};
+
+/* Run F with stderr pointed at /dev/null: squashfuse and libfuse print
+   their own multi-line diagnostics; the caller reports one line. */
+static int quiet_stderr_begin(void) {
+    int saved = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 2);
+        close(null);
+    }
+    return saved;
+}
+
+static void quiet_stderr_end(int saved) {
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    }
+}
+
+husk_sqfuse *husk_sqfuse_open(const char *path, uint64_t offset) {
+    /* Check readability first so the caller gets a real errno. */
+    int probe = open(path, O_RDONLY | O_CLOEXEC);
+    if (probe < 0)
+        return NULL;
+    close(probe);
+
+    husk_sqfuse *fs = calloc(1, sizeof *fs);
+    if (!fs) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    fs->fd = -1;
+    int saved = quiet_stderr_begin();
+    fs->ll = sqfs_ll_open(path, (size_t)offset);
+    quiet_stderr_end(saved);
+    if (!fs->ll) {
+        free(fs);
+        errno = EINVAL;
+        return NULL;
+    }
+    return fs;
+}
+
+int husk_sqfuse_mount(husk_sqfuse *fs, const char *mountpoint, const char *fsname) {
+    char fsopt[256];
+    char *argv[] = {"husk-starter", "-o", NULL, "-o", "ro,default_permissions", NULL};
+    snprintf(fsopt, sizeof fsopt, "fsname=%s,subtype=squashfuse", fsname ? fsname : "husk");
+    argv[2] = fsopt;
+    struct fuse_args args = FUSE_ARGS_INIT(5, argv);
+
+    int saved = quiet_stderr_begin();
+    errno = 0;
+    sqfs_err err = sqfs_ll_mount(&fs->chan, mountpoint, &args,
+                                 (struct fuse_lowlevel_ops *)&husk_sqfuse_ops,
+                                 sizeof husk_sqfuse_ops, fs->ll);
+    int saved_errno = errno;
+    quiet_stderr_end(saved);
+    /* fuse_opt may have allocated a copy of argv. */
+    fuse_opt_free_args(&args);
+    if (err != SQFS_OK || !fs->chan.session) {
+        errno = saved_errno ? saved_errno : EIO;
+        return -1;
+    }
+    fs->fd = fuse_session_fd(fs->chan.session);
+    return 0;
+}
+
+int husk_sqfuse_fd(const husk_sqfuse *fs) {
+    return fs ? fs->fd : -1;
+}
+
+int husk_sqfuse_serve_one(husk_sqfuse *fs) {
+    struct fuse_session *se = fs->chan.session;
+    if (!se || fuse_session_exited(se))
+        return 0;
+    int res = fuse_session_receive_buf(se, &fs->buf);
+    if (res == -EINTR || res == -EAGAIN)
+        return 1;
+    if (res == 0 || res == -ENODEV || fuse_session_exited(se))
+        return 0;
+    if (res < 0)
+        return res;
+    fuse_session_process_buf(se, &fs->buf);
+    return 1;
+}
+
+void husk_sqfuse_close_fd_in_child(husk_sqfuse *fs) {
+    if (fs && fs->fd >= 0) {
+        close(fs->fd);
+        fs->fd = -1;
+    }
+}
