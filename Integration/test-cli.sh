@@ -8,7 +8,7 @@ HUSK=${HUSK:-husk}
 MAN=${HUSK_MAN:-$here/../Man}
 
 check "husk --version prints a version" sh -c '"$1" --version | grep -Eq "^[0-9]+\.[0-9]+\.[0-9]+$"' _ "$HUSK"
-check "husk --help lists convert and inspect" sh -c '"$1" --help | grep -q convert && "$1" --help | grep -q inspect' _ "$HUSK"
+check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
 check "unknown subcommand is a usage error (non-zero)" sh -c '! "$1" frobnicate >/dev/null 2>&1' _ "$HUSK"
 check "convert without arguments is a usage error" sh -c '! "$1" convert >/dev/null 2>&1' _ "$HUSK"
 check_fails "unknown source transport" "unknown image source" "$HUSK" convert ftp://example/x out.sqsh
@@ -18,7 +18,7 @@ check_fails "inspect of a missing file" "no such" "$HUSK" inspect /nonexistent/i
 check_fails "inspect of a non-squashfs file" "not a squashfs" "$HUSK" inspect /etc/hostname
 
 check "Man/husk.1 exists" test -s "$MAN/husk.1"
-for command in convert inspect; do
+for command in convert inspect run exec shell env; do
     page=$MAN/husk-$command.1
     check "Man/husk-$command.1 exists" test -s "$page"
     for flag in $("$HUSK" "$command" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do

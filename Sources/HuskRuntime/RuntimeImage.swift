@@ -23,7 +23,12 @@ public struct RuntimeImage {
     /// A regular file of the image (e.g. `etc/passwd`), nil if absent.
     public func readFile(_ path: String) throws -> [UInt8]? { try fileReader(path) }
 
-    public func has(_ path: String) -> Bool { ((try? readFile(path)) ?? nil) != nil }
+    /// Whether the image has an entry at `path` (relative to its root).
+    public func has(_ path: String) -> Bool {
+        if let squashReader { return (try? squashReader.entryExists(path)) ?? false }
+        var st = stat()
+        return lstat(self.path + "/" + path, &st) == 0
+    }
 
     public static func open(_ argument: String, cacheDirectory: String) throws -> RuntimeImage {
         if argument.hasPrefix("docker://") {

@@ -82,8 +82,9 @@ public final class SquashReader {
         sqfs_data_reader_read(dataReader, inode, offset, buffer, count)
     }
 
-    /// The content of the regular file at `imagePath`, or nil if there is none.
-    public func readFile(_ imagePath: String, limit: Int = 64 << 20) throws -> [UInt8]? {
+    /// The inode at `imagePath` (not following a final symlink), or nil; freed after `body`.
+    private func withInode<T>(_ imagePath: String,
+                              _ body: (UnsafeMutablePointer<sqfs_inode_generic_t>) throws -> T?) throws -> T? {
         var root: UnsafeMutablePointer<sqfs_inode_generic_t>?
         try check(sqfs_dir_reader_get_root_inode(directoryReader, &root), "reading the root directory", path: path)
         defer { free(root) }
@@ -93,6 +94,21 @@ public final class SquashReader {
         try check(status, "looking up \(imagePath)", path: path)
         guard let inode else { return nil }
         defer { free(inode) }
+        return try body(inode)
+    }
+
+    /// Whether `imagePath` names any entry (file, directory, symlink...).
+    public func entryExists(_ imagePath: String) throws -> Bool {
+        try withInode(imagePath) { _ in true } ?? false
+    }
+
+    /// The content of the regular file at `imagePath`, or nil if there is none.
+    public func readFile(_ imagePath: String, limit: Int = 64 << 20) throws -> [UInt8]? {
+        try withInode(imagePath) { inode in try readContent(inode, imagePath: imagePath, limit: limit) }
+    }
+
+    private func readContent(_ inode: UnsafeMutablePointer<sqfs_inode_generic_t>, imagePath: String,
+                             limit: Int) throws -> [UInt8]? {
         let type = UInt32(inode.pointee.base.type)
         guard type == SQFS_INODE_FILE.rawValue || type == SQFS_INODE_EXT_FILE.rawValue else { return nil }
         var size: UInt64 = 0

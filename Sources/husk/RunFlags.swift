@@ -88,14 +88,40 @@ struct RunFlags: ParsableArguments {
     }
 }
 
+/// Shared by the pages of run, exec, shell and env.
+let runDiscussion = """
+    IMAGE is a .sqsh file written by husk convert, a directory (a sandbox), or any source husk convert \
+    takes (oci:DIR, oci-archive:FILE, docker-archive:FILE), converted once into \
+    ${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}/images and reused.
+
+    IDENTITY: you run as yourself (same uid, gid and user name; /etc/passwd and /etc/group are the image's \
+    plus your entry; supplementary groups show as nogroup), or as uid 0 with --fakeroot, inside a user \
+    namespace: no root and no daemon are involved, and nothing gains privilege on the host.
+
+    FILESYSTEM: the image is mounted read-only through FUSE by husk-starter (or, with --mode extract or \
+    when /dev/fuse is unusable, extracted once into $TMPDIR/husk-$UID/rootfs). Bound by default: /dev, \
+    /proc, /sys (read-only), /tmp and /var/tmp (fresh with --contain), $HOME (not with --no-home or \
+    --contain), the current directory (kept as the working directory), /etc/resolv.conf and /etc/hosts. \
+    -B destinations are created when missing; binds over /proc, /dev or /sys are refused. No FUSE \
+    process, mount or temporary directory outlives the container.
+
+    ENVIRONMENT (reproducible: the same image gives the same variables for every user and host), lowest \
+    to highest precedence: (1) PATH (the image's, else a standard one), HOME, USER, LOGNAME, SHELL from \
+    your entry, TERM, LANG, LC_*, TZ, HUSK_CONTAINER, HUSK_NAME; (2) the image's Env; (3) host \
+    SLURM_*, PMI_*, PMIX_*, OMPI_*, PRTE_*, HYDRA_*, I_MPI_*, MPI_*, CUDA_VISIBLE_DEVICES, DISPLAY and \
+    the --env-passthrough patterns (none with --cleanenv; --env-passthrough all adds every host variable \
+    below the image's Env, as Singularity does); (4) --env-file FILE, then host HUSK_ENV_NAME=VALUE as \
+    NAME, then --env NAME=VALUE. Nothing else from the host gets in; husk env IMAGE prints the result.
+
+    EXIT STATUS: the command's; 128+N when it is killed by signal N; 127 when it is not found in the \
+    image; 126 when it is not executable; 255 with a one-line message when Husk fails before the command \
+    starts. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH are forwarded.
+    """
+
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a command in an image, as yourself, without root.",
-        discussion: """
-            IMAGE is a .sqsh file, a directory, or any source husk convert takes (converted once into \
-            the cache). The exit status is the command's; 128+N when it is killed by signal N; 127 when \
-            it is not found in the image, 126 when it is not executable; 255 when Husk itself fails.
-            """)
+        discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
     @OptionGroup var global: GlobalOptions
@@ -115,7 +141,8 @@ struct Exec: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run an image's own command: Entrypoint + (ARGS, or else Cmd), as OCI runtimes do.")
+        abstract: "Run an image's own command: Entrypoint + (ARGS, or else Cmd), as OCI runtimes do.",
+        discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
     @OptionGroup var global: GlobalOptions
@@ -135,7 +162,8 @@ struct Run: ParsableCommand {
 
 struct Shell: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "An interactive shell in an image (its /bin/bash, else /bin/sh), with a prompt naming the image.")
+        abstract: "An interactive shell in an image (its /bin/bash, else /bin/sh), with a prompt naming the image.",
+        discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
     @OptionGroup var global: GlobalOptions
@@ -153,7 +181,8 @@ struct Shell: ParsableCommand {
 
 struct Env: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the environment a container of the image would get, one NAME=VALUE per line, sorted.")
+        abstract: "Print the environment a container of the image would get, one NAME=VALUE per line, sorted.",
+        discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
     @OptionGroup var global: GlobalOptions

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# husk run/exec/shell/env end to end, as the unprivileged user running it.
+# Env: HUSK (the husk binary; husk-starter beside it or in HUSK_STARTER).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+HUSK=${HUSK:-husk}
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/husk-run.XXXXXX")
+cleanup() {
+    pkill -KILL -f "husk-run-marker" 2>/dev/null || true
+    chmod -R u+rwX "$W" 2>/dev/null || true
+    rm -rf "$W"
+    lib_cleanup
+}
+trap cleanup EXIT
+export HUSK_CACHEDIR=$W/cache
+
+/usr/bin/python3 "$here/fixtures/make-busybox-oci.py" "$W/bb-oci" >/dev/null
+"$HUSK" convert -q oci:"$W/bb-oci" "$W/bb.sqsh" >/dev/null
+IMG=$W/bb.sqsh
+me=$(id -u) mygid=$(id -g) myname=$(id -un)
+
+out() { # expected-output title cmd... : stdout of cmd equals expected
+    local expected=$1 title=$2
+    shift 2
+    check "$title" sh -c 'actual=$("$@") && [ "$actual" = "$0" ] || { echo "expected [$0] got [$actual]"; exit 1; }' "$expected" "$@"
+}
+
+status() { # expected-status title cmd...
+    local expected=$1 title=$2
+    shift 2
+    check "$title" sh -c '"$@" >/dev/null 2>&1; s=$?; [ "$s" -eq "$0" ] || { echo "exit status $s, expected $0"; exit 1; }' "$expected" "$@"
+}
+
+# -- identity
+out "$me" "exec: id -u is the caller's uid" "$HUSK" exec "$IMG" id -u
+out "$mygid" "exec: id -g is the caller's gid" "$HUSK" exec "$IMG" id -g
+out "$myname" "exec: the user's name resolves inside (synthesized /etc/passwd)" "$HUSK" exec "$IMG" id -un
+out "0" "--fakeroot: id -u is 0" "$HUSK" exec --fakeroot "$IMG" id -u
+out "root" "--fakeroot: the name is root" "$HUSK" exec --fakeroot "$IMG" id -un
+check "the image's own passwd entries are kept" sh -c '"$1" exec "$2" cat /etc/passwd | grep -q "^root:"' _ "$HUSK" "$IMG"
+
+# -- run / exec semantics
+out "hello" "run: Entrypoint + Cmd" "$HUSK" run "$IMG"
+out "custom" "run: arguments replace Cmd" "$HUSK" run "$IMG" "echo custom"
+out "a b" "exec passes arguments verbatim" "$HUSK" exec "$IMG" echo "a b"
+out "hi" "stdin is the caller's (pipe)" sh -c 'echo hi | "$1" exec "$2" cat' _ "$HUSK" "$IMG"
+
+# -- exit status
+status 0 "exit status 0" "$HUSK" exec "$IMG" true
+status 3 "exit status 3 passes through" "$HUSK" exec "$IMG" sh -c 'exit 3'
+status 127 "command not found: 127" "$HUSK" exec "$IMG" no-such-command
+check "not found message names the command and the image" sh -c '
+    "$1" exec "$2" no-such-command 2>"$3/err" >/dev/null; grep -q "^husk: no-such-command: not found in bb" "$3/err"' _ "$HUSK" "$IMG" "$W"
+status 126 "not executable: 126" "$HUSK" exec "$IMG" /etc/passwd
+for sig in TERM:143 INT:130 HUP:129; do
+    name=${sig%%:*} code=${sig##*:}
+    check "SIG$name to husk is forwarded; exit status $code" sh -c '
+        "$1" exec "$2" sleep 30 husk-run-marker & pid=$!
+        sleep 1; kill -s "$3" "$pid"; wait "$pid"; s=$?
+        [ "$s" -eq "$4" ] || { echo "exit status $s"; exit 1; }' _ "$HUSK" "$IMG" "$name" "$code"
+done
+
+# -- the image is read-only; --writable-tmpfs
+check "writing to / fails without --writable-tmpfs" sh -c '! "$1" exec "$2" sh -c "echo x > /newfile" 2>/dev/null' _ "$HUSK" "$IMG"
+check "writing into the image's /bin fails" sh -c '! "$1" exec "$2" sh -c "echo x > /bin/new" 2>/dev/null' _ "$HUSK" "$IMG"
+out "x" "--writable-tmpfs: / is writable" "$HUSK" exec --writable-tmpfs "$IMG" sh -c 'echo x > /newfile && cat /newfile'
+check "--writable-tmpfs: nothing persists into the image" sh -c '! "$1" exec "$2" test -e /newfile' _ "$HUSK" "$IMG"
+
+# -- binds
+mkdir -p "$W/data" "$W/ro"
+echo host > "$W/ro/file"
+check "-B: a file created inside appears on the host, owned by the user" sh -c '
+    "$1" exec -B "$3/data:/data" "$2" sh -c "echo inside > /data/created" &&
+    [ "$(cat "$3/data/created")" = inside ] && [ "$(stat -c %u "$3/data/created")" = "$(id -u)" ]' _ "$HUSK" "$IMG" "$W"
+check "-B SRC:DST:ro refuses writes" sh -c '! "$1" exec -B "$3/ro:/ro:ro" "$2" sh -c "echo x > /ro/file" 2>/dev/null' _ "$HUSK" "$IMG" "$W"
+out "host" "-B comma-separated list, destinations created" "$HUSK" exec -B "$W/data:/a/b/c,$W/ro:/mnt/ro:ro" "$IMG" cat /mnt/ro/file
+check "bind source missing: one line, status 255" sh -c '
+    "$1" exec -B /no/such/dir:/x "$2" true 2>"$3/err"; s=$?
+    [ "$s" -eq 255 ] && [ "$(wc -l < "$3/err")" -eq 1 ] && grep -q "^husk: .*/no/such/dir" "$3/err"' _ "$HUSK" "$IMG" "$W"
+for dst in /proc /dev/x /sys/kernel; do
+    check "bind destination $dst is refused" sh -c '
+        "$1" exec -B "$3/data:$4" "$2" true 2>"$3/err"; s=$?
+        [ "$s" -eq 255 ] && grep -q "^husk: .*refus" "$3/err"' _ "$HUSK" "$IMG" "$W" "$dst"
+done
+
+# -- home, cwd, --pwd, --contain
+out "$HOME" "\$HOME is the user's home" "$HUSK" exec "$IMG" sh -c 'echo $HOME'
+check "the home directory is bound" sh -c 'cd "$HOME" && touch husk-home-probe && "$1" exec "$2" test -e "$HOME/husk-home-probe"; s=$?; rm -f "$HOME/husk-home-probe"; exit $s' _ "$HUSK" "$IMG"
+check "--no-home: home not bound" sh -c 'cd / && ! "$1" exec --no-home "$2" test -d "$HOME"' _ "$HUSK" "$IMG"
+out "$W/data" "the current directory is kept as the working directory" sh -c 'cd "$1" && "$2" exec "$3" pwd' _ "$W/data" "$HUSK" "$IMG"
+out "/tmp" "--pwd" "$HUSK" exec --pwd /tmp "$IMG" pwd
+out "/home/user" "outside binds, the image's WorkingDir" sh -c 'cd / && "$1" exec "$2" pwd' _ "$HUSK" "$IMG"
+touch "/tmp/husk-run-probe-$$"
+check "/tmp is the host's by default" "$HUSK" exec "$IMG" test -e "/tmp/husk-run-probe-$$"
+check "--contain: a fresh /tmp" sh -c '! "$1" exec --contain "$2" test -e "/tmp/husk-run-probe-$$"' _ "$HUSK" "$IMG"
+rm -f "/tmp/husk-run-probe-$$"
+check "/dev/null, /dev/zero and /dev/urandom work" "$HUSK" exec "$IMG" sh -c 'echo x > /dev/null && head -c 1 /dev/zero | wc -c | grep -q 1 && head -c 4 /dev/urandom | wc -c | grep -q 4'
+check "/proc is mounted" "$HUSK" exec "$IMG" test -r /proc/self/status
+
+# -- environment
+env_a=$(env -i HOME="$HOME" USER="$USER" PATH=/usr/bin:/bin TERM=xterm SECRET=a EDITOR=vi "$HUSK" env "$IMG")
+env_b=$(env -i HOME="$HOME" USER="$USER" PATH=/sbin:/usr/local/bin TERM=xterm FOO=bar LD_PRELOAD=x "$HUSK" env "$IMG")
+check "husk env is the same for two different host environments" test "$env_a" = "$env_b"
+check "husk env: no host secrets leak" sh -c '! printf "%s\n" "$1" | grep -q SECRET' _ "$env_a"
+check "husk env: image Env applied" sh -c 'printf "%s\n" "$1" | grep -qx "HUSK_FIXTURE=busybox"' _ "$env_a"
+out "7" "scheduler variables pass through" env SLURM_JOB_ID=7 "$HUSK" exec "$IMG" sh -c 'echo $SLURM_JOB_ID'
+out "" "--cleanenv drops them" env SLURM_JOB_ID=7 "$HUSK" exec --cleanenv "$IMG" sh -c 'echo $SLURM_JOB_ID'
+out "v" "HUSK_ENV_NAME sets NAME" env HUSK_ENV_MYVAR=v "$HUSK" exec "$IMG" sh -c 'echo $MYVAR'
+printf 'A=file\nB=file\n' > "$W/envfile"
+out "file cli" "--env-file then --env" "$HUSK" exec --env-file "$W/envfile" --env B=cli "$IMG" sh -c 'echo $A $B'
+check "the container sees exactly husk env's variables" sh -c '
+    [ "$("$1" exec "$2" env | sort)" = "$("$1" env "$2" | sort)" ]' _ "$HUSK" "$IMG"
+
+# -- image kinds and modes
+out "$me" "on-the-fly conversion of oci:DIR into the cache" "$HUSK" exec "oci:$W/bb-oci" id -u
+check "the cache holds the converted image" sh -c 'ls "$1"/images/*.sqsh >/dev/null' _ "$HUSK_CACHEDIR"
+out "$me" "--mode extract" env TMPDIR="$W" "$HUSK" exec --mode extract "$IMG" id -u
+check "--mode extract reuses its extraction" sh -c '
+    before=$(ls "$1"/husk-*/rootfs | sort); env TMPDIR="$1" "$2" exec --mode extract "$3" true
+    [ "$(ls "$1"/husk-*/rootfs | sort)" = "$before" ]' _ "$W" "$HUSK" "$IMG"
+mkdir -p "$W/sandbox" && "$HUSK" exec --mode extract "$IMG" true >/dev/null 2>&1 || true
+cp -a "$(ls -d "${TMPDIR:-/tmp}"/husk-"$me"/rootfs/*/ 2>/dev/null | head -n 1)." "$W/sandbox/" 2>/dev/null || true
+if [ -x "$W/sandbox/bin/sh" ]; then
+    out "$me" "a directory as the image (sandbox)" "$HUSK" exec "$W/sandbox" id -u
+else
+    skip "a directory as the image (sandbox)" "no extracted tree to copy"
+fi
+check_fails "a missing image is one clear line" "no such image" "$HUSK" exec /no/such/image.sqsh true
+
+# -- nothing survives the container
+check "kill -9 of husk: no process or mount survives" sh -c '
+    "$1" exec "$2" sleep 60 husk-run-marker & pid=$!
+    sleep 1; kill -9 "$pid"; wait "$pid" 2>/dev/null; sleep 1
+    if pgrep -u "$(id -u)" -f husk-run-marker; then echo "process left"; exit 1; fi' _ "$HUSK" "$IMG"
+check "kill -9 of the container process: husk exits 137, nothing survives" sh -c '
+    "$1" exec "$2" sleep 60 husk-run-marker & pid=$!
+    sleep 1; pkill -KILL -u "$(id -u)" -f "^sleep 60 husk-run-marker"; wait "$pid"; s=$?
+    sleep 0.5
+    if pgrep -u "$(id -u)" -f husk-run-marker; then echo "process left"; exit 1; fi
+    [ "$s" -eq 137 ] || { echo "exit status $s"; exit 1; }' _ "$HUSK" "$IMG"
+check "no FUSE mount of the image anywhere after the runs" sh -c '! grep -qs "squashfuse\|bb\.sqsh" /proc/[0-9]*/mountinfo'
+
+# -- interactive shell in a terminal (tmux)
+if command -v tmux >/dev/null 2>&1; then
+    sock=$W/tmux.sock
+    tmux -S "$sock" new-session -d -x 120 -y 20 "$HUSK shell $IMG"
+    sleep 1
+    tmux -S "$sock" send-keys 'echo $((6*7))' Enter
+    sleep 0.5
+    check "shell: a prompt naming the image, typing works" sh -c 'tmux -S "$1" capture-pane -p | grep -q "^42$" && tmux -S "$1" capture-pane -p | grep -q "\[bb\]"' _ "$sock"
+    tmux -S "$sock" send-keys 'sleep 100' Enter
+    sleep 0.5
+    tmux -S "$sock" send-keys C-c
+    sleep 0.5
+    tmux -S "$sock" send-keys 'echo still-$((1+1))' Enter
+    sleep 0.5
+    check "shell: Ctrl-C stops the foreground command, not the shell" sh -c 'tmux -S "$1" capture-pane -p | grep -q "^still-2$"' _ "$sock"
+    tmux -S "$sock" kill-server 2>/dev/null || true
+else
+    skip "interactive shell in tmux" "tmux not installed"
+fi
+summary

@@ -1,0 +1,282 @@
+/*
+ * Launch plan parser.
+ *
+ * husk (Swift) computes everything and execs husk-starter with the plan
+ * readable on file descriptor 3; argv is just ["husk-starter"].  The starter
+ * reads fd 3 to EOF and closes it.
+ *
+ * Format: a sequence of NUL-terminated strings, each KEY=VALUE.  VALUE may
+ * contain '=' and newlines, never NUL.  Keys ("*" = repeatable, kept in
+ * order):
+ *
+ *   name=IMAGE-DISPLAY-NAME            for messages ("CMD: not found in NAME")
+ *   image=/abs/path.sqsh               squashfs image, served over FUSE
+ *   rootfs=/abs/dir                    or: a plain directory (extracted image)
+ *   offset=N                           bytes into image= where squashfs starts
+ *   uid=OUTSIDE_UID   gid=OUTSIDE_GID  the invoking user (host ids)
+ *   ctr_uid=INSIDE    ctr_gid=INSIDE   what they map to inside (0 = fakeroot)
+ *   fakeroot=0|1                       keep capabilities in the namespace
+ *   writable_tmpfs=0|1                 root stays writable (tmpfs upper)
+ *   pid=0|1                            new PID namespace, tiny init, fresh /proc
+ *   file=DST<TAB>MODE<TAB>CONTENT    * write CONTENT to DST (MODE octal)
+ *   bind=SRC<TAB>DST<TAB>FLAGS       * FLAGS: comma list of ro, rw, rec, opt,
+ *                                      dev, user (see BIND_* in plan.h)
+ *   tmpfs=DST                        * fresh tmpfs (nosuid,nodev, mode 1777)
+ *   cwd=/dir/inside                    working directory (falls back to /)
+ *   env=NAME=VALUE                   * the command's entire environment
+ *   arg=ARG                          * argv; arg[0] is the command (required)
+ *
+ * bind= and tmpfs= records are performed in the order they appear.
+ * Unknown keys are an error (husk and husk-starter from different builds).
+ */
+#define _GNU_SOURCE
+#include "plan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define MISMATCH_HINT "husk and husk-starter come from different builds?"
+
+static void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        fail_errno(ENOMEM, NULL, "launch plan");
+    return q;
+}
+
+static char *read_all(int fd, size_t *len) {
+    size_t cap = 65536, n = 0;
+    char *buf = xrealloc(NULL, cap + 1);
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            fail_errno(errno, "husk-starter is started by husk, with the plan on fd 3",
+                       "reading the launch plan on fd 3");
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static unsigned long long parse_num(const char *key, const char *v, int base) {
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, base);
+    if (errno || end == v || *end != '\0' || *v == '-')
+        fail("launch plan: %s=%s is not a number (" MISMATCH_HINT ")", key, v);
+    return x;
+}
+
+static int parse_bool(const char *key, const char *v) {
+    if (strcmp(v, "0") == 0)
+        return 0;
+    if (strcmp(v, "1") == 0)
+        return 1;
+    fail("launch plan: %s=%s must be 0 or 1 (" MISMATCH_HINT ")", key, v);
+}
+
+static char *next_field(char **p, const char *key) {
+    char *s = *p;
+    char *tab = strchr(s, '\t');
+    if (!tab)
+        fail("launch plan: %s record is missing a tab-separated field (" MISMATCH_HINT ")", key);
+    *tab = '\0';
+    *p = tab + 1;
+    return s;
+}
+
+static void check_abs(const char *key, char *path) {
+    if (path[0] != '/')
+        fail("launch plan: %s path '%s' is not absolute (" MISMATCH_HINT ")", key, path);
+    clean_path(path);
+}
+
+static unsigned parse_bind_flags(const char *flags) {
+    unsigned f = 0;
+    const char *p = flags;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 2 && strncmp(p, "ro", 2) == 0)
+            f |= BIND_RO;
+        else if (n == 2 && strncmp(p, "rw", 2) == 0)
+            f &= ~(unsigned)BIND_RO;
+        else if (n == 3 && strncmp(p, "rec", 3) == 0)
+            f |= BIND_REC;
+        else if (n == 3 && strncmp(p, "opt", 3) == 0)
+            f |= BIND_OPT;
+        else if (n == 3 && strncmp(p, "dev", 3) == 0)
+            f |= BIND_DEV;
+        else if (n == 4 && strncmp(p, "user", 4) == 0)
+            f |= BIND_USER;
+        else if (n > 0)
+            fail("launch plan: unknown bind flag '%.*s' (" MISMATCH_HINT ")", (int)n, p);
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return f;
+}
+
+static struct mount_op *add_mount(struct plan *plan) {
+    plan->mounts = xrealloc(plan->mounts, (plan->nmounts + 1) * sizeof *plan->mounts);
+    struct mount_op *m = &plan->mounts[plan->nmounts++];
+    memset(m, 0, sizeof *m);
+    m->src_fd = -1;
+    return m;
+}
+
+static int is_kernel_fs_path(const char *p) {
+    return path_has_prefix(p, "/proc") || path_has_prefix(p, "/dev") || path_has_prefix(p, "/sys");
+}
+
+void plan_read(int fd, struct plan *plan) {
+    size_t len;
+    char *buf = read_all(fd, &len);
+    close(fd);
+    memset(plan, 0, sizeof *plan);
+    plan->name = "the image";
+    int have_uid = 0, have_gid = 0, have_cuid = 0, have_cgid = 0;
+
+    for (size_t off = 0; off < len;) {
+        char *rec = buf + off;
+        size_t rlen = strlen(rec);
+        off += rlen + 1;
+        if (rlen == 0)
+            continue;
+        char *eq = strchr(rec, '=');
+        if (!eq)
+            fail("launch plan: record '%.40s' has no '=' (" MISMATCH_HINT ")", rec);
+        *eq = '\0';
+        const char *key = rec;
+        char *v = eq + 1;
+
+        if (strcmp(key, "name") == 0) {
+            plan->name = v;
+        } else if (strcmp(key, "image") == 0) {
+            plan->image = v;
+        } else if (strcmp(key, "rootfs") == 0) {
+            plan->rootfs = v;
+        } else if (strcmp(key, "offset") == 0) {
+            plan->offset = parse_num(key, v, 10);
+        } else if (strcmp(key, "uid") == 0) {
+            plan->uid = (uid_t)parse_num(key, v, 10);
+            have_uid = 1;
+        } else if (strcmp(key, "gid") == 0) {
+            plan->gid = (gid_t)parse_num(key, v, 10);
+            have_gid = 1;
+        } else if (strcmp(key, "ctr_uid") == 0) {
+            plan->ctr_uid = (uid_t)parse_num(key, v, 10);
+            have_cuid = 1;
+        } else if (strcmp(key, "ctr_gid") == 0) {
+            plan->ctr_gid = (gid_t)parse_num(key, v, 10);
+            have_cgid = 1;
+        } else if (strcmp(key, "fakeroot") == 0) {
+            plan->fakeroot = parse_bool(key, v);
+        } else if (strcmp(key, "writable_tmpfs") == 0) {
+            plan->writable_tmpfs = parse_bool(key, v);
+        } else if (strcmp(key, "pid") == 0) {
+            plan->pid1 = parse_bool(key, v);
+        } else if (strcmp(key, "cwd") == 0) {
+            plan->cwd = v;
+        } else if (strcmp(key, "file") == 0) {
+            char *p = v;
+            char *dst = next_field(&p, key);
+            char *mode = next_field(&p, key);
+            check_abs(key, dst);
+            plan->files = xrealloc(plan->files, (plan->nfiles + 1) * sizeof *plan->files);
+            struct file_rec *f = &plan->files[plan->nfiles++];
+            f->dst = dst;
+            f->mode = (mode_t)parse_num("file mode", mode, 8) & 07777;
+            f->content = p;
+            f->len = strlen(p);
+        } else if (strcmp(key, "bind") == 0) {
+            char *p = v;
+            char *src = next_field(&p, key);
+            char *dst = next_field(&p, key);
+            check_abs(key, dst);
+            struct mount_op *m = add_mount(plan);
+            m->kind = MOUNT_BIND;
+            m->src = src;
+            m->dst = dst;
+            m->flags = parse_bind_flags(p);
+            if ((m->flags & BIND_USER) && is_kernel_fs_path(dst))
+                fail("bind destination %s: refusing to mount over /proc, /dev or /sys", dst);
+        } else if (strcmp(key, "tmpfs") == 0) {
+            check_abs(key, v);
+            struct mount_op *m = add_mount(plan);
+            m->kind = MOUNT_TMPFS;
+            m->dst = v;
+        } else if (strcmp(key, "env") == 0) {
+            if (!strchr(v, '='))
+                fail("launch plan: env record '%s' has no '=' (" MISMATCH_HINT ")", v);
+            plan->env = xrealloc(plan->env, (plan->nenv + 2) * sizeof *plan->env);
+            plan->env[plan->nenv++] = v;
+            plan->env[plan->nenv] = NULL;
+        } else if (strcmp(key, "arg") == 0) {
+            plan->argv = xrealloc(plan->argv, (plan->nargs + 2) * sizeof *plan->argv);
+            plan->argv[plan->nargs++] = v;
+            plan->argv[plan->nargs] = NULL;
+        } else {
+            fail("launch plan: unknown key '%s' (" MISMATCH_HINT ")", key);
+        }
+    }
+
+    if (!plan->image == !plan->rootfs)
+        fail("launch plan: exactly one of image= and rootfs= is required (" MISMATCH_HINT ")");
+    if (!have_uid || !have_gid)
+        fail("launch plan: uid= and gid= are required (" MISMATCH_HINT ")");
+    if (!have_cuid)
+        plan->ctr_uid = plan->uid;
+    if (!have_cgid)
+        plan->ctr_gid = plan->gid;
+    if (plan->nargs == 0 || plan->argv[0][0] == '\0')
+        fail("launch plan: no command (arg= records) (" MISMATCH_HINT ")");
+    if (!plan->env) {
+        plan->env = xrealloc(NULL, sizeof *plan->env);
+        plan->env[0] = NULL;
+    }
+
+    /* pid=1: a fresh /proc replaces any bind of the host's. */
+    if (plan->pid1) {
+        int found = 0;
+        for (size_t i = 0; i < plan->nmounts; i++) {
+            struct mount_op *m = &plan->mounts[i];
+            if (m->kind == MOUNT_BIND && strcmp(m->dst, "/proc") == 0) {
+                m->kind = MOUNT_PROC;
+                found = 1;
+            }
+        }
+        if (!found) {
+            add_mount(plan);
+            memmove(plan->mounts + 1, plan->mounts, (plan->nmounts - 1) * sizeof *plan->mounts);
+            memset(plan->mounts, 0, sizeof *plan->mounts);
+            plan->mounts[0].kind = MOUNT_PROC;
+            plan->mounts[0].src_fd = -1;
+            plan->mounts[0].dst = "/proc";
+        }
+    }
+}
+
+const char *plan_getenv(const struct plan *plan, const char *name) {
+    size_t n = strlen(name);
+    const char *found = NULL;
+    for (size_t i = 0; i < plan->nenv; i++)
+        if (strncmp(plan->env[i], name, n) == 0 && plan->env[i][n] == '=')
+            found = plan->env[i] + n + 1;
+    return found;
+}

@@ -1,0 +1,62 @@
+/* The launch plan husk hands the starter on fd 3; format in plan.c. */
+#ifndef HUSK_STARTER_PLAN_H
+#define HUSK_STARTER_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Flags of a bind= record. */
+enum {
+    BIND_RO = 1 << 0,   /* read-only */
+    BIND_REC = 1 << 1,  /* MS_REC: submounts too (/sys, /dev/pts) */
+    BIND_OPT = 1 << 2,  /* skip when the source is missing */
+    BIND_DEV = 1 << 3,  /* keep device nodes usable (no MS_NODEV/MS_NOSUID) */
+    BIND_USER = 1 << 4, /* asked for by the user: never over /proc, /dev, /sys */
+};
+
+enum mount_kind { MOUNT_BIND, MOUNT_TMPFS, MOUNT_PROC };
+
+/* bind=, tmpfs= (and the /proc of pid=1) in plan order. */
+struct mount_op {
+    enum mount_kind kind;
+    char *src;          /* bind: host path */
+    char *dst;          /* path inside the container, cleaned */
+    unsigned flags;     /* BIND_* */
+    int src_fd;         /* bind: O_PATH fd opened before /tmp is shadowed; -1 = skip */
+    int src_is_dir;
+};
+
+struct file_rec {
+    char *dst;          /* cleaned */
+    mode_t mode;
+    const char *content;
+    size_t len;
+};
+
+struct plan {
+    const char *name;
+    const char *image;
+    const char *rootfs;
+    uint64_t offset;
+    uid_t uid, ctr_uid;
+    gid_t gid, ctr_gid;
+    int fakeroot, writable_tmpfs, pid1;
+    const char *cwd;
+    struct file_rec *files;
+    size_t nfiles;
+    struct mount_op *mounts;
+    size_t nmounts;
+    char **env;         /* NULL-terminated, in order */
+    size_t nenv;
+    char **argv;        /* NULL-terminated, in order */
+    size_t nargs;
+};
+
+/* Read FD to EOF, close it, parse and validate; fails with exit 255. */
+void plan_read(int fd, struct plan *plan);
+
+/* The value of NAME in the plan's env records, or NULL. */
+const char *plan_getenv(const struct plan *plan, const char *name);
+
+#endif

@@ -1,0 +1,437 @@
+/* Staging on a private /tmp, the overlay root, files, binds and pivot_root. */
+#define _GNU_SOURCE
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define MAX_COMPONENTS 256
+
+/* ---- path components -------------------------------------------------- */
+
+struct comps {
+    char buf[4096];
+    char *c[MAX_COMPONENTS];
+    size_t n;
+};
+
+static void split_path(const char *path, struct comps *out, const char *what) {
+    size_t len = strlen(path);
+    if (len >= sizeof out->buf)
+        fail_errno(ENAMETOOLONG, NULL, "%s %s", what, path);
+    memcpy(out->buf, path, len + 1);
+    out->n = 0;
+    for (char *tok = strtok(out->buf, "/"); tok; tok = strtok(NULL, "/")) {
+        if (out->n == MAX_COMPONENTS)
+            fail_errno(ENAMETOOLONG, NULL, "%s %s", what, path);
+        out->c[out->n++] = tok;
+    }
+}
+
+/* "/c0/c1/.../c(k-1)" into BUF. */
+static const char *prefix_path(const struct comps *cs, size_t k, char *buf, size_t size) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < k; i++)
+        len += (size_t)snprintf(buf + len, size - len, "/%s", cs->c[i]);
+    if (len == 0)
+        snprintf(buf, size, "/");
+    return buf;
+}
+
+/* The path of FD relative to BASE ("" for BASE itself), into OUT. */
+static void rel_path_of(int fd, const char *base, char *out, size_t size, const char *what,
+                        const char *dst) {
+    char abs[4096];
+    if (fd_path(fd, abs, sizeof abs) < 0)
+        fail_errno(errno, NULL, "resolving %s %s", what, dst);
+    if (!path_has_prefix(abs, base))
+        fail("%s %s: resolves outside the container root (%s)", what, dst, abs);
+    snprintf(out, size, "%s", abs + strlen(base));
+}
+
+static int is_kernel_fs_path(const char *p) {
+    return path_has_prefix(p, "/proc") || path_has_prefix(p, "/dev") || path_has_prefix(p, "/sys");
+}
+
+/* ---- step 4 and 5 ------------------------------------------------------ */
+
+void open_bind_sources(struct plan *plan) {
+    for (size_t i = 0; i < plan->nmounts; i++) {
+        struct mount_op *m = &plan->mounts[i];
+        if (m->kind != MOUNT_BIND)
+            continue;
+        int fd = open(m->src, O_PATH | O_CLOEXEC);
+        if (fd < 0) {
+            if (m->flags & BIND_OPT)
+                continue;
+            fail_errno(errno, NULL, "bind source %s", m->src);
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            fail_errno(errno, NULL, "bind source %s", m->src);
+        m->src_fd = fd;
+        m->src_is_dir = S_ISDIR(st.st_mode);
+    }
+}
+
+void mount_staging(const struct plan *plan) {
+    const char *opts = plan->writable_tmpfs ? "mode=0755,size=1g" : "mode=0755,size=16m";
+    if (mount("husk", STAGE_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+        fail_errno(errno, "a private tmpfs over /tmp holds the container's mount points",
+                   "mounting the staging tmpfs on " STAGE_DIR);
+    const char *dirs[] = {LOWER_DIR, UPPER_DIR, WORK_DIR, ROOT_DIR};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        if (mkdir(dirs[i], 0755) < 0)
+            fail_errno(errno, NULL, "creating %s", dirs[i]);
+}
+
+void mount_lower_dir(int dirfd, const char *path) {
+    char proc[32];
+    if (mount(fd_proc_path(dirfd, proc), LOWER_DIR, NULL, MS_BIND | MS_REC, NULL) < 0)
+        fail_errno(errno, NULL, "bind mounting the root directory %s", path);
+}
+
+/* ---- remounts ---------------------------------------------------------- */
+
+/* Remount the bind mount at PATH with EXTRA added to the flags it has now:
+   inside a user namespace, flags of mounts from the host are locked, so
+   nosuid/nodev/noexec/atime must be carried over or the kernel says EPERM. */
+static int remount_bind(const char *path, unsigned long extra) {
+    struct statvfs sv;
+    if (statvfs(path, &sv) < 0)
+        return -1;
+    unsigned long flags = MS_REMOUNT | MS_BIND | extra;
+    if (sv.f_flag & ST_RDONLY)
+        flags |= MS_RDONLY;
+    if (sv.f_flag & ST_NOSUID)
+        flags |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV)
+        flags |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC)
+        flags |= MS_NOEXEC;
+    if (sv.f_flag & ST_NODIRATIME)
+        flags |= MS_NODIRATIME;
+    if (sv.f_flag & ST_NOATIME)
+        flags |= MS_NOATIME;
+    else if (sv.f_flag & ST_RELATIME)
+        flags |= MS_RELATIME;
+    else
+        flags |= MS_STRICTATIME;
+    return mount(NULL, path, NULL, flags, NULL);
+}
+
+/* ---- phase A: mount points and files in the upper layer ---------------- */
+
+enum entry_kind { ENTRY_DIR, ENTRY_FILE, ENTRY_CONTENT };
+
+/* Open (creating as a directory with MODE if missing) COMP under DIRFD. */
+static int upper_mkdir_open(int dirfd, const char *comp, mode_t mode, const char *what,
+                            const char *dst) {
+    if (mkdirat(dirfd, comp, mode) < 0 && errno != EEXIST)
+        fail_errno(errno, NULL, "creating %s %s in the overlay", what, dst);
+    int fd = openat(dirfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        fail_errno(errno, NULL, "creating %s %s in the overlay", what, dst);
+    return fd;
+}
+
+static void write_content(int dirfd, const char *name, const struct file_rec *f) {
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, f->mode);
+    if (fd < 0)
+        fail_errno(errno, NULL, "writing %s", f->dst);
+    if (write_all(fd, f->content, f->len) < 0 || fchmod(fd, f->mode) < 0)
+        fail_errno(errno, NULL, "writing %s", f->dst);
+    close(fd);
+}
+
+/* Make DST exist in the merged view by creating it (and copies of the
+   image directories leading to it) in the upper layer, before the overlay
+   is mounted.  Image files belong to ids that are unmapped in our user
+   namespace, so nothing can be created through the overlay in directories
+   that come only from the image; directories we create in the upper layer
+   are ours and merge with the image's.  Symlinks are resolved inside the
+   image (RESOLVE_IN_ROOT), as they would be at run time. */
+static void prepare_upper(int lowerfd, int upperfd, const char *dst, enum entry_kind kind,
+                          const struct file_rec *file, const char *what) {
+    struct comps cs;
+    char prefix[4096], rel[4096];
+    split_path(dst, &cs, what);
+    int cur = open_in_root(lowerfd, "/", 0);
+    if (cur < 0)
+        fail_errno(errno, NULL, "opening the image root");
+    size_t have = 0;
+    for (; have < cs.n; have++) {
+        int fd = open_in_root(lowerfd, prefix_path(&cs, have + 1, prefix, sizeof prefix), 0);
+        if (fd < 0) {
+            if (errno == ENOENT)
+                break;
+            fail_errno(errno, NULL, "%s %s", what, dst);
+        }
+        close(cur);
+        cur = fd;
+    }
+    if (have == cs.n && kind != ENTRY_CONTENT) {
+        close(cur);
+        return; /* mount point exists in the image */
+    }
+    rel_path_of(cur, LOWER_DIR, rel, sizeof rel, what, dst);
+    struct stat st;
+    if (fstat(cur, &st) < 0)
+        fail_errno(errno, NULL, "%s %s", what, dst);
+    close(cur);
+
+    /* The directory (resolved, inside the image) that gets new entries,
+       and the names to create in it. */
+    struct comps dir, rest;
+    char final[256] = "";
+    if (have == cs.n) { /* file= over an existing image file */
+        if (S_ISDIR(st.st_mode))
+            fail_errno(EISDIR, NULL, "writing %s", dst);
+        char *slash = strrchr(rel, '/');
+        if (!slash)
+            fail_errno(EINVAL, NULL, "writing %s", dst);
+        snprintf(final, sizeof final, "%s", slash + 1);
+        *slash = '\0';
+        rest.n = 0;
+    } else {
+        if (!S_ISDIR(st.st_mode))
+            fail_errno(ENOTDIR, NULL, "%s %s", what, dst);
+        rest.n = 0;
+        for (size_t i = have; i < cs.n; i++)
+            rest.c[rest.n++] = cs.c[i];
+    }
+    split_path(rel, &dir, what);
+
+    /* Copy the image directories down to DIR into the upper layer. */
+    int ufd = open(UPPER_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (ufd < 0)
+        fail_errno(errno, NULL, "opening " UPPER_DIR);
+    for (size_t i = 0; i < dir.n; i++) {
+        int lfd = open_in_root(lowerfd, prefix_path(&dir, i + 1, prefix, sizeof prefix), 0);
+        struct stat ds;
+        if (lfd < 0 || fstat(lfd, &ds) < 0)
+            fail_errno(errno, NULL, "%s %s", what, dst);
+        close(lfd);
+        int nfd = upper_mkdir_open(ufd, dir.c[i], ds.st_mode & 07777, what, dst);
+        close(ufd);
+        ufd = nfd;
+    }
+    (void)upperfd;
+
+    /* New entries below it. */
+    for (size_t i = 0; i + 1 < rest.n; i++) {
+        int nfd = upper_mkdir_open(ufd, rest.c[i], 0755, what, dst);
+        close(ufd);
+        ufd = nfd;
+    }
+    const char *name = rest.n ? rest.c[rest.n - 1] : final;
+    switch (kind) {
+    case ENTRY_DIR:
+        if (mkdirat(ufd, name, 0755) < 0 && errno != EEXIST)
+            fail_errno(errno, NULL, "creating %s %s in the overlay", what, dst);
+        break;
+    case ENTRY_FILE: {
+        int fd = openat(ufd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+            fail_errno(errno, NULL, "creating %s %s in the overlay", what, dst);
+        close(fd);
+        break;
+    }
+    case ENTRY_CONTENT:
+        write_content(ufd, name, file);
+        break;
+    }
+    close(ufd);
+}
+
+/* ---- phase B: mounts in the merged root -------------------------------- */
+
+/* Open DST inside ROOTFD, creating missing parts (directories, and a file
+   as the last part unless WANT_DIR) unless NO_CREATE. */
+static int ensure_in_root(int rootfd, const char *dst, int want_dir, int no_create,
+                          const char *what) {
+    struct comps cs;
+    char prefix[4096];
+    split_path(dst, &cs, what);
+    int cur = open_in_root(rootfd, "/", 0);
+    if (cur < 0)
+        fail_errno(errno, NULL, "opening the container root");
+    for (size_t i = 0; i < cs.n; i++) {
+        prefix_path(&cs, i + 1, prefix, sizeof prefix);
+        int fd = open_in_root(rootfd, prefix, 0);
+        if (fd < 0 && errno == ENOENT) {
+            if (no_create)
+                fail("%s %s: does not exist in the image, and without an overlay (overlayfs "
+                     "unavailable here) no mount point can be created",
+                     what, dst);
+            int last = i + 1 == cs.n;
+            if (!last || want_dir) {
+                if (mkdirat(cur, cs.c[i], 0755) < 0 && errno != EEXIST)
+                    fail_errno(errno, NULL, "creating %s %s", what, dst);
+            } else {
+                int f = openat(cur, cs.c[i], O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (f < 0)
+                    fail_errno(errno, NULL, "creating %s %s", what, dst);
+                close(f);
+            }
+            fd = open_in_root(rootfd, prefix, 0);
+        }
+        if (fd < 0)
+            fail_errno(errno, NULL, "%s %s", what, dst);
+        close(cur);
+        cur = fd;
+    }
+    return cur;
+}
+
+static void do_mount(int rootfd, const struct plan *plan, const struct mount_op *m, int no_create) {
+    if (m->kind == MOUNT_BIND && m->src_fd < 0)
+        return; /* optional, missing */
+    const char *what = m->kind == MOUNT_BIND ? "bind destination" : "mount point";
+    int want_dir = m->kind != MOUNT_BIND || m->src_is_dir;
+    int tfd = ensure_in_root(rootfd, m->dst, want_dir, no_create, what);
+    char rel[4096], target[4096], sproc[32], tproc[32];
+    rel_path_of(tfd, ROOT_DIR, rel, sizeof rel, what, m->dst);
+    if ((m->flags & BIND_USER) && is_kernel_fs_path(rel[0] ? rel : "/"))
+        fail("bind destination %s: refusing to mount over /proc, /dev or /sys", m->dst);
+    snprintf(target, sizeof target, ROOT_DIR "%s", rel);
+    fd_proc_path(tfd, tproc);
+
+    switch (m->kind) {
+    case MOUNT_BIND: {
+        unsigned long fl = MS_BIND | ((m->flags & BIND_REC) ? MS_REC : 0);
+        if (mount(fd_proc_path(m->src_fd, sproc), tproc, NULL, fl, NULL) < 0)
+            fail_errno(errno, NULL, "bind mounting %s on %s", m->src, m->dst);
+        unsigned long extra = 0;
+        if (m->flags & BIND_RO)
+            extra |= MS_RDONLY;
+        if (!(m->flags & BIND_DEV))
+            extra |= MS_NOSUID | MS_NODEV;
+        if (extra && remount_bind(target, extra) < 0)
+            fail_errno(errno, NULL, "remounting %s %s", m->dst,
+                       (m->flags & BIND_RO) ? "read-only" : "nosuid,nodev");
+        break;
+    }
+    case MOUNT_TMPFS:
+        if (mount("tmpfs", tproc, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+            fail_errno(errno, NULL, "mounting a tmpfs on %s", m->dst);
+        break;
+    case MOUNT_PROC:
+        if (mount("proc", tproc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+            fail_errno(errno, "a new /proc needs a fully visible /proc on the host",
+                       "mounting a new /proc");
+        break;
+    }
+    (void)plan;
+    close(tfd);
+}
+
+/* Without overlay, file= records are staged on the tmpfs and bound over
+   existing files of the image. */
+static void bind_file_fallback(int rootfd, const struct file_rec *f, size_t index) {
+    char staged[64], tproc[32], target[4096], rel[4096];
+    snprintf(staged, sizeof staged, STAGE_DIR "/file-%zu", index);
+    int dfd = open(STAGE_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        fail_errno(errno, NULL, "opening " STAGE_DIR);
+    write_content(dfd, staged + strlen(STAGE_DIR) + 1, f);
+    close(dfd);
+    int tfd = ensure_in_root(rootfd, f->dst, 0, 1, "file");
+    rel_path_of(tfd, ROOT_DIR, rel, sizeof rel, "file", f->dst);
+    snprintf(target, sizeof target, ROOT_DIR "%s", rel);
+    if (mount(staged, fd_proc_path(tfd, tproc), NULL, MS_BIND, NULL) < 0)
+        fail_errno(errno, NULL, "bind mounting the contents of %s", f->dst);
+    if (remount_bind(target, MS_RDONLY | MS_NOSUID | MS_NODEV) < 0)
+        fail_errno(errno, NULL, "remounting %s read-only", f->dst);
+    close(tfd);
+}
+
+static int under_earlier_mount(const struct plan *plan, size_t i, const char *dst) {
+    for (size_t j = 0; j < i; j++) {
+        const struct mount_op *m = &plan->mounts[j];
+        if (m->kind == MOUNT_BIND && m->src_fd < 0)
+            continue;
+        if (path_has_prefix(dst, m->dst) && strcmp(dst, m->dst) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+void build_root(const struct plan *plan) {
+    int lowerfd = open(LOWER_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int upperfd = open(UPPER_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (lowerfd < 0 || upperfd < 0)
+        fail_errno(errno, NULL, "opening the staging directories");
+
+    /* The merged root directory takes the upper root's mode. */
+    struct stat rst;
+    if (fstat(lowerfd, &rst) < 0)
+        fail_errno(errno, "the image server may have failed", "reading the image root");
+    (void)chmod(UPPER_DIR, rst.st_mode & 07777);
+
+    /* Phase A (before the overlay exists): files and missing mount points. */
+    for (size_t i = 0; i < plan->nfiles; i++)
+        prepare_upper(lowerfd, upperfd, plan->files[i].dst, ENTRY_CONTENT, &plan->files[i], "file");
+    for (size_t i = 0; i < plan->nmounts; i++) {
+        const struct mount_op *m = &plan->mounts[i];
+        if (m->kind == MOUNT_BIND && m->src_fd < 0)
+            continue;
+        if (under_earlier_mount(plan, i, m->dst))
+            continue; /* created inside that mount in phase B */
+        const char *what = m->kind == MOUNT_BIND ? "bind destination" : "mount point";
+        int dir = m->kind != MOUNT_BIND || m->src_is_dir;
+        prepare_upper(lowerfd, upperfd, m->dst, dir ? ENTRY_DIR : ENTRY_FILE, NULL, what);
+    }
+
+    int fallback = 0;
+    if (mount("overlay", ROOT_DIR, "overlay", MS_NOSUID | MS_NODEV,
+              "lowerdir=" LOWER_DIR ",upperdir=" UPPER_DIR ",workdir=" WORK_DIR ",userxattr") < 0) {
+        int err = errno;
+        if (plan->writable_tmpfs)
+            fail_errno(err, "--writable-tmpfs needs overlayfs in a user namespace (Linux 5.11+)",
+                       "mounting the overlay root");
+        fallback = 1;
+        if (mount(LOWER_DIR, ROOT_DIR, NULL, MS_BIND | MS_REC, NULL) < 0)
+            fail_errno(errno, NULL, "bind mounting the image on " ROOT_DIR);
+    }
+
+    int rootfd = open(ROOT_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        fail_errno(errno, NULL, "opening " ROOT_DIR);
+    if (fallback)
+        for (size_t i = 0; i < plan->nfiles; i++)
+            bind_file_fallback(rootfd, &plan->files[i], i);
+    for (size_t i = 0; i < plan->nmounts; i++)
+        do_mount(rootfd, plan, &plan->mounts[i], fallback);
+    close(rootfd);
+    close(lowerfd);
+    close(upperfd);
+
+    if (!plan->writable_tmpfs || fallback)
+        if (remount_bind(ROOT_DIR, MS_RDONLY) < 0)
+            fail_errno(errno, NULL, "making the container root read-only");
+
+    /* pivot_root(".", "."): the old root ends up stacked on the new one and
+       is detached right away; no directory for it is needed. */
+    if (chdir(ROOT_DIR) < 0)
+        fail_errno(errno, NULL, "chdir " ROOT_DIR);
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        fail_errno(errno, NULL, "pivot_root");
+    if (umount2(".", MNT_DETACH) < 0)
+        fail_errno(errno, NULL, "detaching the host root");
+    if (chdir("/") < 0)
+        fail_errno(errno, NULL, "chdir /");
+    if (plan->cwd && chdir(plan->cwd) < 0)
+        (void)chdir("/");
+}

@@ -1,0 +1,187 @@
+/* Error reporting and small file-system helpers shared by the starter. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void vsay(const char *prefix_fmt_tail, const char *fmt, va_list ap) {
+    char buf[4096];
+    int n = snprintf(buf, sizeof buf, "husk: ");
+    int m = vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+    if (m < 0)
+        m = 0;
+    size_t len = (size_t)n + (size_t)m;
+    if (len > sizeof buf - 2)
+        len = sizeof buf - 2;
+    if (prefix_fmt_tail) {
+        size_t t = strlen(prefix_fmt_tail);
+        if (len + t > sizeof buf - 2)
+            t = sizeof buf - 2 - len;
+        memcpy(buf + len, prefix_fmt_tail, t);
+        len += t;
+    }
+    /* Keep the message one line even if a value holds a newline. */
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\n')
+            buf[i] = ' ';
+    buf[len++] = '\n';
+    (void)write_all(2, buf, len);
+}
+
+void say(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(NULL, fmt, ap);
+    va_end(ap);
+}
+
+_Noreturn void fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(NULL, fmt, ap);
+    va_end(ap);
+    _exit(HUSK_EXIT_FAILURE);
+}
+
+_Noreturn void fail_errno(int err, const char *hint, const char *fmt, ...) {
+    char tail[1024];
+    if (hint)
+        snprintf(tail, sizeof tail, ": %s (%s)", strerror(err), hint);
+    else
+        snprintf(tail, sizeof tail, ": %s", strerror(err));
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(tail, fmt, ap);
+    va_end(ap);
+    _exit(HUSK_EXIT_FAILURE);
+}
+
+int write_all(int fd, const void *buf, size_t len) {
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int write_string_file(const char *path, const char *str) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = write_all(fd, str, strlen(str));
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                return -1;
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return 0;
+}
+
+int open_in_root(int rootfd, const char *path, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)(O_PATH | O_CLOEXEC | flags);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    const char *rel = path;
+    while (*rel == '/')
+        rel++;
+    if (*rel == '\0')
+        rel = ".";
+    long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+    return (int)fd;
+}
+
+const char *fd_proc_path(int fd, char *buf) {
+    snprintf(buf, 32, "/proc/self/fd/%d", fd);
+    return buf;
+}
+
+int fd_path(int fd, char *buf, size_t size) {
+    char proc[32];
+    ssize_t n = readlink(fd_proc_path(fd, proc), buf, size - 1);
+    if (n < 0)
+        return -1;
+    if ((size_t)n >= size - 1) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    buf[n] = '\0';
+    return 0;
+}
+
+void clean_path(char *path) {
+    /* Split on '/', keep a stack of component starts in the output. */
+    char out[4096];
+    size_t olen = 0;
+    size_t starts[512];
+    size_t depth = 0;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *e = p;
+        while (*e && *e != '/')
+            e++;
+        size_t n = (size_t)(e - p);
+        if (n == 1 && p[0] == '.') {
+            /* skip */
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (depth > 0)
+                olen = starts[--depth];
+        } else if (olen + n + 2 < sizeof out && depth < 512) {
+            starts[depth++] = olen;
+            out[olen++] = '/';
+            memcpy(out + olen, p, n);
+            olen += n;
+        }
+        p = e;
+    }
+    if (olen == 0)
+        out[olen++] = '/';
+    out[olen] = '\0';
+    memcpy(path, out, olen + 1);
+}
+
+int path_has_prefix(const char *path, const char *prefix) {
+    if (strcmp(prefix, "/") == 0)
+        return 1;
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
