@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime"]),
         .executable(name: "husk", targets: ["husk"]),
+        .executable(name: "husk-starter", targets: ["husk-starter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +40,12 @@ let package = Package(
         ]),
         .target(name: "HuskOCI", dependencies: ["HuskCore", "CLibArchive"]),
         .target(name: "HuskSquash", dependencies: ["HuskCore", "HuskOCI", "CLibSquashFS", "CLibArchive", "CLibISAL", "CHuskShim"]),
+        // Serves a squashfs through FUSE from inside the starter (libsquashfuse_ll).
+        .target(name: "CSquashFuse", dependencies: ["CFuse3"],
+                cSettings: [.define("FUSE_USE_VERSION", to: "32")],
+                linkerSettings: [.linkedLibrary("squashfuse_ll"), .linkedLibrary("fuse3")]),
+        // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
+        .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
         .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "CHuskShim"]),
         .executableTarget(name: "husk", dependencies: [
             "HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime", "CHuskShim",

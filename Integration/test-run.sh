@@ -8,7 +8,7 @@ HUSK=${HUSK:-husk}
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/husk-run.XXXXXX")
 cleanup() {
-    pkill -KILL -f "husk-run-marker" 2>/dev/null || true
+    pkill -KILL -u "$(id -u)" -x husk-starter 2>/dev/null || true
     chmod -R u+rwX "$W" 2>/dev/null || true
     rm -rf "$W"
     lib_cleanup
@@ -57,7 +57,7 @@ status 126 "not executable: 126" "$HUSK" exec "$IMG" /etc/passwd
 for sig in TERM:143 INT:130 HUP:129; do
     name=${sig%%:*} code=${sig##*:}
     check "SIG$name to husk is forwarded; exit status $code" sh -c '
-        "$1" exec "$2" sleep 30 husk-run-marker & pid=$!
+        "$1" exec "$2" sleep 30 & pid=$!
         sleep 1; kill -s "$3" "$pid"; wait "$pid"; s=$?
         [ "$s" -eq "$4" ] || { echo "exit status $s"; exit 1; }' _ "$HUSK" "$IMG" "$name" "$code"
 done
@@ -91,7 +91,8 @@ check "the home directory is bound" sh -c 'cd "$HOME" && touch husk-home-probe &
 check "--no-home: home not bound" sh -c 'cd / && ! "$1" exec --no-home "$2" test -d "$HOME"' _ "$HUSK" "$IMG"
 out "$W/data" "the current directory is kept as the working directory" sh -c 'cd "$1" && "$2" exec "$3" pwd' _ "$W/data" "$HUSK" "$IMG"
 out "/tmp" "--pwd" "$HUSK" exec --pwd /tmp "$IMG" pwd
-out "/home/user" "outside binds, the image's WorkingDir" sh -c 'cd / && "$1" exec "$2" pwd' _ "$HUSK" "$IMG"
+check "an inaccessible WorkingDir (owned by an unmapped uid): / and a warning" sh -c '
+    cd / && [ "$("$1" exec "$2" pwd 2>"$3/err")" = / ] && grep -q "^husk: warning: cannot enter the working directory /home/user" "$3/err"' _ "$HUSK" "$IMG" "$W"
 touch "/tmp/husk-run-probe-$$"
 check "/tmp is the host's by default" "$HUSK" exec "$IMG" test -e "/tmp/husk-run-probe-$$"
 check "--contain: a fresh /tmp" sh -c '! "$1" exec --contain "$2" test -e "/tmp/husk-run-probe-$$"' _ "$HUSK" "$IMG"
@@ -101,7 +102,7 @@ check "/proc is mounted" "$HUSK" exec "$IMG" test -r /proc/self/status
 
 # -- environment
 env_a=$(env -i HOME="$HOME" USER="$USER" PATH=/usr/bin:/bin TERM=xterm SECRET=a EDITOR=vi "$HUSK" env "$IMG")
-env_b=$(env -i HOME="$HOME" USER="$USER" PATH=/sbin:/usr/local/bin TERM=xterm FOO=bar LD_PRELOAD=x "$HUSK" env "$IMG")
+env_b=$(env -i HOME="$HOME" USER="$USER" PATH=/sbin:/usr/local/bin TERM=xterm FOO=bar LD_LIBRARY_PATH=/x "$HUSK" env "$IMG")
 check "husk env is the same for two different host environments" test "$env_a" = "$env_b"
 check "husk env: no host secrets leak" sh -c '! printf "%s\n" "$1" | grep -q SECRET' _ "$env_a"
 check "husk env: image Env applied" sh -c 'printf "%s\n" "$1" | grep -qx "HUSK_FIXTURE=busybox"' _ "$env_a"
@@ -124,6 +125,8 @@ mkdir -p "$W/sandbox" && "$HUSK" exec --mode extract "$IMG" true >/dev/null 2>&1
 cp -a "$(ls -d "${TMPDIR:-/tmp}"/husk-"$me"/rootfs/*/ 2>/dev/null | head -n 1)." "$W/sandbox/" 2>/dev/null || true
 if [ -x "$W/sandbox/bin/sh" ]; then
     out "$me" "a directory as the image (sandbox)" "$HUSK" exec "$W/sandbox" id -u
+    sed -i 's|"WorkingDir":"[^"]*"|"WorkingDir":"/work/missing"|; s|"WorkingDir": "[^"]*"|"WorkingDir": "/work/missing"|' "$W/sandbox/.husk/config.json"
+    out "/work/missing" "a missing WorkingDir is created, as OCI runtimes do" sh -c 'cd / && "$1" exec "$2" pwd' _ "$HUSK" "$W/sandbox"
 else
     skip "a directory as the image (sandbox)" "no extracted tree to copy"
 fi
@@ -131,14 +134,14 @@ check_fails "a missing image is one clear line" "no such image" "$HUSK" exec /no
 
 # -- nothing survives the container
 check "kill -9 of husk: no process or mount survives" sh -c '
-    "$1" exec "$2" sleep 60 husk-run-marker & pid=$!
+    "$1" exec "$2" sleep 60 & pid=$!
     sleep 1; kill -9 "$pid"; wait "$pid" 2>/dev/null; sleep 1
-    if pgrep -u "$(id -u)" -f husk-run-marker; then echo "process left"; exit 1; fi' _ "$HUSK" "$IMG"
+    if pgrep -u "$(id -u)" -x husk-starter || pgrep -u "$(id -u)" -f "^sleep 60$"; then echo "process left"; exit 1; fi' _ "$HUSK" "$IMG"
 check "kill -9 of the container process: husk exits 137, nothing survives" sh -c '
-    "$1" exec "$2" sleep 60 husk-run-marker & pid=$!
-    sleep 1; pkill -KILL -u "$(id -u)" -f "^sleep 60 husk-run-marker"; wait "$pid"; s=$?
+    "$1" exec "$2" sleep 60 & pid=$!
+    sleep 1; pkill -KILL -u "$(id -u)" -f "^sleep 60$"; wait "$pid"; s=$?
     sleep 0.5
-    if pgrep -u "$(id -u)" -f husk-run-marker; then echo "process left"; exit 1; fi
+    if pgrep -u "$(id -u)" -x husk-starter || pgrep -u "$(id -u)" -f "^sleep 60$"; then echo "process left"; exit 1; fi
     [ "$s" -eq 137 ] || { echo "exit status $s"; exit 1; }' _ "$HUSK" "$IMG"
 check "no FUSE mount of the image anywhere after the runs" sh -c '! grep -qs "squashfuse\|bb\.sqsh" /proc/[0-9]*/mountinfo'
 

@@ -2,11 +2,13 @@
  * CSquashFuse: see include/CSquashFuse.h.  The only file that includes the
  * squashfuse headers.  SQFS_CONFIG_H makes <squashfuse/common.h> skip the
  * installed config.h (it defines PACKAGE_* and _POSIX_C_SOURCE-era macros);
- * nothing in the installed headers depends on it beyond FUSE_USE_VERSION,
- * which the target defines (32) and which we default here too.
+ * the installed headers depend on it only for FUSE_USE_VERSION (the target
+ * defines 32; defaulted here too) and HAVE_LINUX_TYPES_LE16.
  */
 #define _GNU_SOURCE
 #define SQFS_CONFIG_H
+/* From the installed config.h: <linux/types.h> defines __le16 etc. */
+#define HAVE_LINUX_TYPES_LE16 1
 #ifndef FUSE_USE_VERSION
 #define FUSE_USE_VERSION 32
 #endif

@@ -62,6 +62,8 @@ public struct LaunchPlan: Equatable, Sendable {
     public var binds: [Bind] = []
     public var tmpfs: [String] = []
     public var workingDirectory: String = "/"
+    /// Directories to create when the image lacks them (its WorkingDir).
+    public var directories: [String] = []
     /// `NAME=VALUE`, exactly the container's environment.
     public var environment: [String] = []
     public var arguments: [String] = []
@@ -83,6 +85,7 @@ public struct LaunchPlan: Equatable, Sendable {
         records += binds.map { "bind=\($0.source)\t\($0.destination)\t\($0.flags)" }
         records += tmpfs.map { "tmpfs=\($0)" }
         records.append("cwd=\(workingDirectory)")
+        records += directories.map { "mkdir=\($0)" }
         records += environment.map { "env=\($0)" }
         records += arguments.map { "arg=\($0)" }
         var bytes: [UInt8] = []

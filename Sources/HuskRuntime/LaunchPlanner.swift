@@ -41,6 +41,9 @@ public struct LaunchPlanner {
         plan.binds = try binds(inside: inside)
         if options.contain { plan.tmpfs = ["/tmp", "/var/tmp"] }
         plan.workingDirectory = workingDirectory(binds: plan.binds)
+        if plan.workingDirectory == image.config?.WorkingDir, !image.has(String(plan.workingDirectory.dropFirst())) {
+            plan.directories = [plan.workingDirectory]  // OCI runtimes create a missing WorkingDir
+        }
         plan.environment = try environment(inside: inside).resolve()
         plan.arguments = arguments
         return plan

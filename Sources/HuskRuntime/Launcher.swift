@@ -29,8 +29,7 @@ public enum Launcher {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard n > 0 else { return CommandLine.arguments.first ?? "husk" }
-        buffer[n] = 0
-        return String(cString: buffer)
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public static func exec(_ plan: LaunchPlan, starter: String) throws -> Never {

@@ -23,6 +23,8 @@
  *                                      dev, user (see BIND_* in plan.h)
  *   tmpfs=DST                        * fresh tmpfs (nosuid,nodev, mode 1777)
  *   cwd=/dir/inside                    working directory (falls back to /)
+ *   mkdir=/dir/inside                * created when the image lacks it (the
+ *                                      image's WorkingDir, as OCI runtimes do)
  *   env=NAME=VALUE                   * the command's entire environment
  *   arg=ARG                          * argv; arg[0] is the command (required)
  *
@@ -193,6 +195,10 @@ void plan_read(int fd, struct plan *plan) {
             plan->pid1 = parse_bool(key, v);
         } else if (strcmp(key, "cwd") == 0) {
             plan->cwd = v;
+        } else if (strcmp(key, "mkdir") == 0) {
+            check_abs(key, v);
+            plan->dirs = xrealloc(plan->dirs, (plan->ndirs + 1) * sizeof *plan->dirs);
+            plan->dirs[plan->ndirs++] = v;
         } else if (strcmp(key, "file") == 0) {
             char *p = v;
             char *dst = next_field(&p, key);

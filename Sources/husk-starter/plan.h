@@ -43,6 +43,8 @@ struct plan {
     gid_t gid, ctr_gid;
     int fakeroot, writable_tmpfs, pid1;
     const char *cwd;
+    char **dirs;        /* mkdir= records: directories created when missing */
+    size_t ndirs;
     struct file_rec *files;
     size_t nfiles;
     struct mount_op *mounts;

@@ -383,6 +383,8 @@ void build_root(const struct plan *plan) {
     /* Phase A (before the overlay exists): files and missing mount points. */
     for (size_t i = 0; i < plan->nfiles; i++)
         prepare_upper(lowerfd, upperfd, plan->files[i].dst, ENTRY_CONTENT, &plan->files[i], "file");
+    for (size_t i = 0; i < plan->ndirs; i++)
+        prepare_upper(lowerfd, upperfd, plan->dirs[i], ENTRY_DIR, NULL, "working directory");
     for (size_t i = 0; i < plan->nmounts; i++) {
         const struct mount_op *m = &plan->mounts[i];
         if (m->kind == MOUNT_BIND && m->src_fd < 0)
@@ -432,6 +434,10 @@ void build_root(const struct plan *plan) {
         fail_errno(errno, NULL, "detaching the host root");
     if (chdir("/") < 0)
         fail_errno(errno, NULL, "chdir /");
-    if (plan->cwd && chdir(plan->cwd) < 0)
+    if (plan->cwd && chdir(plan->cwd) < 0) {
+        /* e.g. a WorkingDir owned by an id the user namespace cannot map */
+        fprintf(stderr, "husk: warning: cannot enter the working directory %s (%s); using /\n",
+                plan->cwd, strerror(errno));
         (void)chdir("/");
+    }
 }

@@ -1,0 +1,84 @@
+/* The last steps before the command: privileges, then exec. */
+#define _GNU_SOURCE
+#include "launch.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+void drop_privileges(const struct plan *plan) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail_errno(errno, NULL, "PR_SET_NO_NEW_PRIVS");
+    if (plan->fakeroot)
+        return;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        fail_errno(errno, NULL, "clearing ambient capabilities");
+    /* Up to the kernel's last capability: EINVAL past it. */
+    for (int cap = 0; cap < 64; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+            if (errno == EINVAL)
+                break;
+            fail_errno(errno, NULL, "dropping capability %d from the bounding set", cap);
+        }
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        fail_errno(errno, NULL, "dropping capabilities");
+}
+
+_Noreturn void exec_command(const struct plan *plan) {
+    const char *cmd = plan->argv[0];
+    char *const *argv = plan->argv;
+    char *const *envp = plan->env;
+    if (strchr(cmd, '/')) {
+        execve(cmd, argv, envp);
+        int err = errno;
+        if (err == ENOENT || err == ENOTDIR) {
+            say("%s: not found in %s", cmd, plan->name);
+            _exit(127);
+        }
+        say("%s: not executable in %s (%s)", cmd, plan->name, strerror(err));
+        _exit(126);
+    }
+    const char *path = plan_getenv(plan, "PATH");
+    if (!path)
+        path = DEFAULT_PATH;
+    int denied = 0;
+    const char *p = path;
+    char full[4096];
+    for (;;) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0) /* empty element: current directory, as execvp */
+            snprintf(full, sizeof full, "%s", cmd);
+        else
+            snprintf(full, sizeof full, "%.*s/%s", (int)n, p, cmd);
+        execve(full, argv, envp);
+        int err = errno;
+        if (err == EACCES || err == ENOEXEC || err == EPERM) {
+            if (!denied)
+                denied = err;
+        } else if (err != ENOENT && err != ENOTDIR && err != ELOOP && err != ENAMETOOLONG) {
+            say("%s: not executable in %s (%s)", cmd, plan->name, strerror(err));
+            _exit(126);
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    if (denied) {
+        say("%s: not executable in %s (%s)", cmd, plan->name, strerror(denied));
+        _exit(126);
+    }
+    say("%s: not found in %s", cmd, plan->name);
+    _exit(127);
+}

@@ -1,0 +1,15 @@
+/* The last steps before the command: privileges, then exec. */
+#ifndef HUSK_STARTER_LAUNCH_H
+#define HUSK_STARTER_LAUNCH_H
+
+#include "plan.h"
+
+/* PR_SET_NO_NEW_PRIVS, and unless fakeroot: drop every capability
+   (bounding, ambient, effective/permitted/inheritable). */
+void drop_privileges(const struct plan *plan);
+
+/* execve the command with exactly the plan's environment; PATH search in
+   the container.  Never returns: 127 not found, 126 not executable. */
+_Noreturn void exec_command(const struct plan *plan);
+
+#endif
