@@ -131,6 +131,11 @@ else
     skip "a directory as the image (sandbox)" "no extracted tree to copy"
 fi
 check_fails "a missing image is one clear line" "no such image" "$HUSK" exec /no/such/image.sqsh true
+# User namespace limits are per namespace: 0 inside our own one is a host
+# where unprivileged user namespaces are disabled.
+check "no user namespaces: one clear line, status 255" sh -c '
+    unshare -Ur sh -c "echo 0 > /proc/sys/user/max_user_namespaces && exec \"\$0\" exec \"\$1\" true" "$1" "$2" 2>"$3/err"; s=$?
+    [ "$s" -eq 255 ] && [ "$(wc -l < "$3/err")" -eq 1 ] && grep -q "^husk: cannot create a user namespace.*administrator" "$3/err"' _ "$HUSK" "$IMG" "$W"
 
 # -- nothing survives the container
 check "kill -9 of husk: no process or mount survives" sh -c '

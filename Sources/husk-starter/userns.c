@@ -16,8 +16,8 @@ void enter_namespaces(const struct plan *plan) {
         if (err == EPERM || err == EINVAL || err == ENOSPC || err == EUSERS)
             fail("cannot create a user namespace (%s): unprivileged user namespaces are "
                  "disabled here (sysctl user.max_user_namespaces / "
-                 "kernel.unprivileged_userns_clone); ask your administrator or use "
-                 "--mode extract on a host where they work",
+                 "kernel.unprivileged_userns_clone); Husk needs them (as do --mode extract "
+                 "and --fakeroot): ask your administrator to enable them",
                  strerror(err));
         fail_errno(err, NULL, "unshare(CLONE_NEWUSER|CLONE_NEWNS)");
     }
