@@ -99,6 +99,10 @@ check "--contain: a fresh /tmp" sh -c '! "$1" exec --contain "$2" test -e "/tmp/
 rm -f "/tmp/husk-run-probe-$$"
 check "/dev/null, /dev/zero and /dev/urandom work" "$HUSK" exec "$IMG" sh -c 'echo x > /dev/null && head -c 1 /dev/zero | wc -c | grep -q 1 && head -c 4 /dev/urandom | wc -c | grep -q 4'
 check "/proc is mounted" "$HUSK" exec "$IMG" test -r /proc/self/status
+out "2" "--pid: the command is PID 2 under a small init" "$HUSK" exec --pid "$IMG" sh -c 'echo $$'
+check "--pid: /proc shows only the container's processes" sh -c '
+    n=$("$1" exec --pid "$2" sh -c "ls /proc | grep -c \"^[0-9]\"") && [ "$n" -le 4 ] || { echo "$n processes"; exit 1; }' _ "$HUSK" "$IMG"
+status 5 "--pid: the exit status passes through init" "$HUSK" exec --pid "$IMG" sh -c 'exit 5'
 
 # -- environment
 env_a=$(env -i HOME="$HOME" USER="$USER" PATH=/usr/bin:/bin TERM=xterm SECRET=a EDITOR=vi "$HUSK" env "$IMG")
