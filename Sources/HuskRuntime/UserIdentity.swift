@@ -54,25 +54,26 @@ public enum IdentityFiles {
     public static let overflowID: UInt32 = 65534
 
     public static func passwd(image: String?, user: UserIdentity) -> String {
-        var lines = (image ?? "").split(separator: "\n").map(String.init).filter { line in
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count >= 3 else { return !line.isEmpty }
-            return fields[0] != user.name && fields[2] != "\(user.uid)"
-        }
+        var lines = entries(of: image, without: user.name, id: user.uid)
         lines.append("\(user.name):x:\(user.uid):\(user.gid):\(user.gecos):\(user.home):\(user.shell)")
         return lines.joined(separator: "\n") + "\n"
     }
 
     public static func group(image: String?, user: UserIdentity) -> String {
-        var lines = (image ?? "").split(separator: "\n").map(String.init).filter { line in
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count >= 3 else { return !line.isEmpty }
-            return fields[0] != user.groupName && fields[2] != "\(user.gid)"
-        }
+        var lines = entries(of: image, without: user.groupName, id: user.gid)
         lines.append("\(user.groupName):x:\(user.gid):\(user.name)")
         if !lines.contains(where: { $0.split(separator: ":", omittingEmptySubsequences: false).dropFirst(2).first == "\(overflowID)" }) {
             lines.append("nogroup:x:\(overflowID):")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The lines of a passwd/group file, minus the entry named `name` or with id `id`.
+    static func entries(of file: String?, without name: String, id: UInt32) -> [String] {
+        (file ?? "").split(separator: "\n").map(String.init).filter { line in
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count >= 3 else { return true }
+            return fields[0] != name && fields[2] != "\(id)"
+        }
     }
 }

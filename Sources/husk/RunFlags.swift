@@ -5,8 +5,10 @@ import HuskRuntime
 
 extension RunOptions.Mode: ExpressibleByArgument {}
 
-/// The options of run, exec, shell and env (husk-run(1) documents them).
+/// The options and IMAGE argument of run, exec, shell and env (husk-run(1)
+/// documents them); each command adds its own trailing arguments.
 struct RunFlags: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
     @Option(name: [.customShort("B"), .long], help: ArgumentHelp(
         "Bind SRC at DST (default: the same path), read-only with :ro. Repeatable; comma-separated lists too.",
         valueName: "SRC[:DST[:ro|rw]]"))
@@ -72,10 +74,14 @@ struct RunFlags: ParsableArguments {
         return options
     }
 
-    /// Resolves the image and builds a planner for it.
-    func planner(image argument: String) throws -> LaunchPlanner {
+    @Argument(help: "The image: FILE.sqsh, a directory, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
+    var image: String
+
+    /// Sets up logging, resolves the image and builds a planner for it.
+    func planner() throws -> LaunchPlanner {
+        global.bootstrapLogging()
         let host = ProcessInfo.processInfo.environment
-        let image = try RuntimeImage.open(argument, cacheDirectory: RuntimeImage.defaultCacheDirectory(environment: host))
+        let image = try RuntimeImage.open(self.image, cacheDirectory: RuntimeImage.defaultCacheDirectory(environment: host))
         return LaunchPlanner(image: image, options: options, user: UserIdentity.current(), hostEnvironment: host,
                              currentDirectory: FileManager.default.currentDirectoryPath)
     }
@@ -124,18 +130,13 @@ struct Exec: ParsableCommand {
         discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
-    @OptionGroup var global: GlobalOptions
-
-    @Argument(help: "The image: FILE.sqsh, a directory, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
-    var image: String
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
     var command: [String] = []
 
     func run() throws {
-        global.bootstrapLogging()
         guard !command.isEmpty else { throw HuskError(.usage, "husk exec needs a command after the image") }
-        try flags.launch(try flags.planner(image: image), arguments: command)
+        try flags.launch(try flags.planner(), arguments: command)
     }
 }
 
@@ -145,17 +146,12 @@ struct Run: ParsableCommand {
         discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
-    @OptionGroup var global: GlobalOptions
-
-    @Argument(help: "The image: FILE.sqsh, a directory, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
-    var image: String
 
     @Argument(parsing: .captureForPassthrough, help: "Arguments replacing the image's Cmd.")
     var arguments: [String] = []
 
     func run() throws {
-        global.bootstrapLogging()
-        let planner = try flags.planner(image: image)
+        let planner = try flags.planner()
         try flags.launch(planner, arguments: try planner.runArguments(arguments))
     }
 }
@@ -166,14 +162,9 @@ struct Shell: ParsableCommand {
         discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
-    @OptionGroup var global: GlobalOptions
-
-    @Argument(help: "The image: FILE.sqsh, a directory, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
-    var image: String
 
     func run() throws {
-        global.bootstrapLogging()
-        var planner = try flags.planner(image: image)
+        var planner = try flags.planner()
         planner.options.environment.append("PS1=[\(planner.image.name)] \\w \\$ ")
         try flags.launch(planner, arguments: planner.shellArguments())
     }
@@ -185,14 +176,9 @@ struct Env: ParsableCommand {
         discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
-    @OptionGroup var global: GlobalOptions
-
-    @Argument(help: "The image: FILE.sqsh, a directory, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
-    var image: String
 
     func run() throws {
-        global.bootstrapLogging()
-        let plan = try flags.planner(image: image).plan(arguments: ["true"])
+        let plan = try flags.planner().plan(arguments: ["true"])
         print(plan.environment.joined(separator: "\n"))
     }
 }
