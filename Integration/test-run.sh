@@ -39,6 +39,16 @@ out "$mygid" "exec: id -g is the caller's gid" "$HUSK" exec "$IMG" id -g
 out "$myname" "exec: the user's name resolves inside (synthesized /etc/passwd)" "$HUSK" exec "$IMG" id -un
 out "0" "--fakeroot: id -u is 0" "$HUSK" exec --fakeroot "$IMG" id -u
 out "root" "--fakeroot: the name is root" "$HUSK" exec --fakeroot "$IMG" id -un
+if grep -q "^$myname:" /etc/subuid 2>/dev/null && [ -u /usr/bin/newuidmap ]; then
+    check "--fakeroot with /etc/subuid: ids 1.. map to the subordinate range" sh -c '
+        [ "$("$1" exec --fakeroot "$2" cat /proc/self/uid_map | wc -l)" -eq 2 ]' _ "$HUSK" "$IMG"
+    out "1000:1000" "--fakeroot with /etc/subuid: the image's owners are kept" \
+        "$HUSK" exec --fakeroot "$IMG" stat -c %u:%g /home/user/owned.txt
+else
+    skip "--fakeroot with /etc/subuid ranges" "no /etc/subuid entry for $myname or no setuid newuidmap"
+fi
+out "65534:65534" "without --fakeroot, owners the namespace cannot map show as nobody" \
+    "$HUSK" exec "$IMG" stat -c %u:%g /home/user
 check "the image's own passwd entries are kept" sh -c '"$1" exec "$2" cat /etc/passwd | grep -q "^root:"' _ "$HUSK" "$IMG"
 
 # -- run / exec semantics

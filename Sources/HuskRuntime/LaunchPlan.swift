@@ -56,6 +56,8 @@ public struct LaunchPlan: Equatable, Sendable {
     public var insideUID: UInt32
     public var insideGID: UInt32
     public var fakeroot = false
+    /// With `fakeroot`: map ids 1… to these ranges through newuidmap/newgidmap.
+    public var subordinateIDs: SubordinateIDs?
     public var writableTmpfs = false
     public var pidNamespace = false
     public var files: [File] = []
@@ -81,6 +83,10 @@ public struct LaunchPlan: Equatable, Sendable {
             "uid=\(outsideUID)", "gid=\(outsideGID)", "ctr_uid=\(insideUID)", "ctr_gid=\(insideGID)",
             "fakeroot=\(fakeroot ? 1 : 0)", "writable_tmpfs=\(writableTmpfs ? 1 : 0)", "pid=\(pidNamespace ? 1 : 0)",
         ]
+        if fakeroot, let ids = subordinateIDs {
+            records += ["newuidmap=\(ids.newuidmap)", "newgidmap=\(ids.newgidmap)",
+                        "subuid=\(ids.uidStart):\(ids.uidCount)", "subgid=\(ids.gidStart):\(ids.gidCount)"]
+        }
         records += files.map { "file=\($0.destination)\t\(String($0.mode, radix: 8))\t\($0.content)" }
         records += binds.map { "bind=\($0.source)\t\($0.destination)\t\($0.flags)" }
         records += tmpfs.map { "tmpfs=\($0)" }

@@ -30,6 +30,7 @@ public struct LaunchPlanner {
         var plan = LaunchPlan(name: image.name, root: try root(), outsideUID: user.uid, outsideGID: user.gid,
                               insideUID: inside.uid, insideGID: inside.gid)
         plan.fakeroot = options.fakeroot
+        if options.fakeroot { plan.subordinateIDs = SubordinateIDs.lookup(user: user) }
         plan.writableTmpfs = options.writableTmpfs
         plan.pidNamespace = options.pid
         plan.files = [

@@ -18,6 +18,9 @@
  *   fakeroot=0|1                       keep capabilities in the namespace
  *   writable_tmpfs=0|1                 root stays writable (tmpfs upper)
  *   pid=0|1                            new PID namespace, tiny init, fresh /proc
+ *   newuidmap=PATH  newgidmap=PATH     setuid helpers for subordinate ids
+ *   subuid=START:COUNT                 with fakeroot=1: ids 1..COUNT inside map
+ *   subgid=START:COUNT                 to START.. outside (else a one-id map)
  *   file=DST<TAB>MODE<TAB>CONTENT    * write CONTENT to DST (MODE octal)
  *   bind=SRC<TAB>DST<TAB>FLAGS       * FLAGS: comma list of ro, rw, rec, opt,
  *                                      dev, user (see BIND_* in plan.h)
@@ -195,6 +198,24 @@ void plan_read(int fd, struct plan *plan) {
             plan->pid1 = parse_bool(key, v);
         } else if (strcmp(key, "cwd") == 0) {
             plan->cwd = v;
+        } else if (strcmp(key, "newuidmap") == 0) {
+            plan->newuidmap = v;
+        } else if (strcmp(key, "newgidmap") == 0) {
+            plan->newgidmap = v;
+        } else if (strcmp(key, "subuid") == 0 || strcmp(key, "subgid") == 0) {
+            char *colon = strchr(v, ':');
+            if (!colon)
+                fail("launch plan: %s '%s' is not START:COUNT (" MISMATCH_HINT ")", key, v);
+            *colon = '\0';
+            unsigned long start = (unsigned long)parse_num(key, v, 10);
+            unsigned long count = (unsigned long)parse_num(key, colon + 1, 10);
+            if (key[3] == 'u') {
+                plan->subuid_start = start;
+                plan->subuid_count = count;
+            } else {
+                plan->subgid_start = start;
+                plan->subgid_count = count;
+            }
         } else if (strcmp(key, "mkdir") == 0) {
             check_abs(key, v);
             plan->dirs = xrealloc(plan->dirs, (plan->ndirs + 1) * sizeof *plan->dirs);

@@ -42,6 +42,9 @@ struct plan {
     uid_t uid, ctr_uid;
     gid_t gid, ctr_gid;
     int fakeroot, writable_tmpfs, pid1;
+    /* --fakeroot with /etc/subuid ranges: ids 1..count map to start.. */
+    const char *newuidmap, *newgidmap;   /* setuid helpers, or NULL */
+    unsigned long subuid_start, subuid_count, subgid_start, subgid_count;
     const char *cwd;
     char **dirs;        /* mkdir= records: directories created when missing */
     size_t ndirs;

@@ -45,7 +45,7 @@ struct RunFlags: ParsableArguments {
     @Flag(name: .long, help: "A writable tmpfs layer over the image; changes vanish when the container exits.")
     var writableTmpfs = false
 
-    @Flag(name: .long, help: "Be uid 0 inside the user namespace (no privilege on the host).")
+    @Flag(name: .long, help: "Be uid 0 inside the user namespace (no privilege on the host); uses your /etc/subuid range when there is one.")
     var fakeroot = false
 
     @Flag(name: .long, help: "A PID namespace: the container sees only its own processes.")
@@ -101,7 +101,8 @@ let runDiscussion = """
     ${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}/images and reused.
 
     IDENTITY: you run as yourself (same uid, gid and user name; /etc/passwd and /etc/group are the image's \
-    plus your entry; supplementary groups show as nogroup), or as uid 0 with --fakeroot, inside a user \
+    plus your entry; supplementary groups show as nogroup), or as uid 0 with --fakeroot (with an /etc/subuid and /etc/subgid range and Debian's \
+    uidmap tools, ids 1 and up map to that range so the image's other owners are kept), inside a user \
     namespace: no root and no daemon are involved, and nothing gains privilege on the host.
 
     FILESYSTEM: the image is mounted read-only through FUSE by husk-starter (or, with --mode extract or \

@@ -63,3 +63,25 @@ import HuskCore
         #expect(Array(records.filter { $0.hasPrefix("env=") }) == ["env=A=1", "env=B=x=y"])
     }
 }
+
+@Suite struct SubordinateIDsTests {
+    @Test func findsTheUsersRangeByNameOrUID() {
+        let text = "other:100000:65536\nalice:165536:65536\n1002:231072:1000\n"
+        #expect(SubordinateIDs.range(in: text, name: "alice", id: 1001)! == (165536, 65536))
+        #expect(SubordinateIDs.range(in: text, name: "bob", id: 1002)! == (231072, 1000))
+        #expect(SubordinateIDs.range(in: text, name: "carol", id: 1003) == nil)
+        #expect(SubordinateIDs.range(in: "alice:x:1\nalice:5:0\n", name: "alice", id: 1) == nil)
+    }
+
+    @Test func planCarriesRangesOnlyWithFakeroot() {
+        var plan = LaunchPlan(name: "i", root: .directory("/r"), outsideUID: 1001, outsideGID: 1001,
+                              insideUID: 0, insideGID: 0)
+        plan.subordinateIDs = SubordinateIDs(uidStart: 100000, uidCount: 65536, gidStart: 100000, gidCount: 65536,
+                                             newuidmap: "/usr/bin/newuidmap", newgidmap: "/usr/bin/newgidmap")
+        let text = { String(decoding: plan.encoded(), as: UTF8.self) }
+        #expect(!text().contains("subuid="))
+        plan.fakeroot = true
+        #expect(text().contains("subuid=100000:65536\0"))
+        #expect(text().contains("newgidmap=/usr/bin/newgidmap\0"))
+    }
+}
