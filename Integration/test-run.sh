@@ -84,6 +84,12 @@ echo host > "$W/ro/file"
 check "-B: a file created inside appears on the host, owned by the user" sh -c '
     "$1" exec -B "$3/data:/data" "$2" sh -c "echo inside > /data/created" &&
     [ "$(cat "$3/data/created")" = inside ] && [ "$(stat -c %u "$3/data/created")" = "$(id -u)" ]' _ "$HUSK" "$IMG" "$W"
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    shm=$(mktemp -d /dev/shm/husk-run.XXXXXX)
+    check "-B from another filesystem (tmpfs /dev/shm) works as the user" sh -c '
+        "$1" exec -B "$3:/scratch" "$2" sh -c "echo t > /scratch/f" && [ "$(stat -c %u "$3/f")" = "$(id -u)" ]' _ "$HUSK" "$IMG" "$shm"
+    rm -rf "$shm"
+fi
 check "-B SRC:DST:ro refuses writes" sh -c '! "$1" exec -B "$3/ro:/ro:ro" "$2" sh -c "echo x > /ro/file" 2>/dev/null' _ "$HUSK" "$IMG" "$W"
 out "host" "-B comma-separated list, destinations created" "$HUSK" exec -B "$W/data:/a/b/c,$W/ro:/mnt/ro:ro" "$IMG" cat /mnt/ro/file
 check "bind source missing: one line, status 255" sh -c '
