@@ -462,6 +462,15 @@ if [ -n "${HUSK_DEBIAN_OCI:-}" ]; then
     check "debian: /usr/share/doc holds only the top layer's README.husk" debian_doc_only "$DIMG"
     check "debian: /etc/husk-test from the top layer" \
         sh -c 'unsquashfs -cat "$1" etc/husk-test | grep -q .' _ "$DIMG"
+    for sig in INT:130 TERM:143; do
+        name=${sig%%:*} code=${sig##*:}
+        mkdir -p "$O/interrupt-$name"
+        check "debian: SIG$name during convert exits $code and leaves nothing" sh -c '
+            "$1" convert -q "oci:$2" "$3/image.sqsh" >/dev/null 2>&1 & pid=$!
+            sleep 0.3; kill -s "$4" "$pid"; wait "$pid"; s=$?
+            [ "$s" -eq "$5" ] || { echo "exit status $s"; exit 1; }
+            [ -z "$(ls -A "$3")" ] || { ls -la "$3"; exit 1; }' _ "$HUSK" "$D" "$O/interrupt-$name" "$name" "$code"
+    done
 else
     skip "debian image" "HUSK_DEBIAN_OCI is not set"
 fi
