@@ -150,7 +150,10 @@ if [ -x "$W/sandbox/bin/sh" ]; then
 else
     skip "a directory as the image (sandbox)" "no extracted tree to copy"
 fi
-check_fails "a missing image is one clear line" "no such image" "$HUSK" exec /no/such/image.sqsh true
+check "a missing image: one clear line, status 255" sh -c '
+    "$1" exec /no/such/image.sqsh true 2>"$2/err"; s=$?
+    [ "$s" -eq 255 ] && [ "$(wc -l < "$2/err")" -eq 1 ] && grep -q "^husk: .*no such image" "$2/err"' _ "$HUSK" "$W"
+check_fails "husk env of a missing image: status 1 (not a container)" "no such image" "$HUSK" env /no/such/image.sqsh
 # User namespace limits are per namespace: 0 inside our own one is a host
 # where unprivileged user namespaces are disabled.
 check "no user namespaces: one clear line, status 255" sh -c '

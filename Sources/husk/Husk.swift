@@ -17,17 +17,20 @@ struct Husk: ParsableCommand {
         version: HuskVersion.current,
         subcommands: [Convert.self, Inspect.self, Run.self, Exec.self, Shell.self, Env.self])
 
-    /// Errors become one line, `husk: MESSAGE`, and exit status 1; usage
-    /// errors keep ArgumentParser's usage text and status.
+    /// Errors become one line, `husk: MESSAGE`, and exit status 1, or 255 for
+    /// the commands that run a container (DESIGN.md §3: a job script must tell
+    /// Husk's failure from the command's own status 1); usage errors keep
+    /// ArgumentParser's usage text and status.
     static func main() {
         setlocale(LC_CTYPE, "C.UTF-8")  // tar names are UTF-8 whatever the caller's locale
         husk_cleanup_install_signal_handlers()
+        var command: ParsableCommand?
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            command = try parseAsRoot()
+            try command!.run()
         } catch let error as HuskError {
             FileHandle.standardError.write(Data("husk: \(error.message)\n".utf8))
-            Foundation.exit(1)
+            Foundation.exit(command is RunsContainer ? 255 : 1)
         } catch {
             exit(withError: error)
         }
@@ -68,3 +71,6 @@ struct OneLineLogHandler: LogHandler {
         FileHandle.standardError.write(Data("husk: \(prefix)\(event.message)\n".utf8))
     }
 }
+
+/// Commands whose own failures exit 255, like husk-starter's.
+protocol RunsContainer {}

@@ -125,7 +125,7 @@ let runDiscussion = """
     starts. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH are forwarded.
     """
 
-struct Exec: ParsableCommand {
+struct Exec: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
         abstract: "Run a command in an image, as yourself, without root.",
         discussion: runDiscussion)
@@ -141,7 +141,7 @@ struct Exec: ParsableCommand {
     }
 }
 
-struct Run: ParsableCommand {
+struct Run: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
         abstract: "Run an image's own command: Entrypoint + (ARGS, or else Cmd), as OCI runtimes do.",
         discussion: runDiscussion)
@@ -157,7 +157,7 @@ struct Run: ParsableCommand {
     }
 }
 
-struct Shell: ParsableCommand {
+struct Shell: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
         abstract: "An interactive shell in an image (its /bin/bash, else /bin/sh), with a prompt naming the image.",
         discussion: runDiscussion)
