@@ -120,6 +120,24 @@ check "--pid: /proc shows only the container's processes" sh -c '
     n=$("$1" exec --pid "$2" sh -c "ls /proc | grep -c \"^[0-9]\"") && [ "$n" -le 4 ] || { echo "$n processes"; exit 1; }' _ "$HUSK" "$IMG"
 status 5 "--pid: the exit status passes through init" "$HUSK" exec --pid "$IMG" sh -c 'exit 5'
 
+# -- more namespaces and limits
+out "lo" "--net: only a loopback device" sh -c '"$1" exec --net "$2" cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "' _ "$HUSK" "$IMG"
+check "--net: lo is up" sh -c '"$1" exec --net "$2" busybox ip link show lo | grep -q "<LOOPBACK,UP"' _ "$HUSK" "$IMG"
+out "box42" "--hostname sets the host name in a UTS namespace" "$HUSK" exec --hostname box42 "$IMG" busybox hostname
+out "$(cat /proc/sys/kernel/hostname)" "without --uts the host name is the host's" "$HUSK" exec "$IMG" busybox hostname
+check "--ipc: a new IPC namespace" sh -c '
+    [ "$("$1" exec --ipc "$2" busybox readlink /proc/self/ns/ipc)" != "$(readlink /proc/self/ns/ipc)" ]' _ "$HUSK" "$IMG"
+out "64" "--rlimit nofile=64" "$HUSK" exec --rlimit nofile=64 "$IMG" sh -c 'ulimit -n'
+out "32 64" "--rlimit NAME=SOFT:HARD" "$HUSK" exec --rlimit nofile=32:64 "$IMG" sh -c 'echo $(ulimit -Sn) $(ulimit -Hn)'
+check "--rlimit above the hard limit: one clear line, status 255" sh -c '
+    "$1" exec --rlimit nofile=unlimited "$2" true 2>"$3/err"; s=$?
+    [ "$s" -eq 255 ] && [ "$(wc -l < "$3/err")" -eq 1 ] && grep -q "^husk: --rlimit nofile: the hard limit cannot be raised" "$3/err"' _ "$HUSK" "$IMG" "$W"
+check "--containall: PID namespace, clean environment, fresh /tmp" sh -c '
+    touch "/tmp/husk-containall-$$"
+    out=$(env SLURM_JOB_ID=9 "$1" exec --containall --pwd / "$2" sh -c "echo \$\$ \${SLURM_JOB_ID:-none}; test -e /tmp/husk-containall-$$ && echo leaked")
+    rm -f "/tmp/husk-containall-$$"
+    [ "$out" = "2 none" ] || { echo "$out"; exit 1; }' _ "$HUSK" "$IMG"
+
 # -- environment
 env_a=$(env -i HOME="$HOME" USER="$USER" PATH=/usr/bin:/bin TERM=xterm SECRET=a EDITOR=vi "$HUSK" env "$IMG")
 env_b=$(env -i HOME="$HOME" USER="$USER" PATH=/sbin:/usr/local/bin TERM=xterm FOO=bar LD_LIBRARY_PATH=/x "$HUSK" env "$IMG")

@@ -60,6 +60,11 @@ public struct LaunchPlan: Equatable, Sendable {
     public var subordinateIDs: SubordinateIDs?
     public var writableTmpfs = false
     public var pidNamespace = false
+    public var netNamespace = false
+    public var ipcNamespace = false
+    public var utsNamespace = false
+    public var hostname: String?
+    public var resourceLimits: [ResourceLimit] = []
     public var files: [File] = []
     public var binds: [Bind] = []
     public var tmpfs: [String] = []
@@ -83,6 +88,9 @@ public struct LaunchPlan: Equatable, Sendable {
             "uid=\(outsideUID)", "gid=\(outsideGID)", "ctr_uid=\(insideUID)", "ctr_gid=\(insideGID)",
             "fakeroot=\(fakeroot ? 1 : 0)", "writable_tmpfs=\(writableTmpfs ? 1 : 0)", "pid=\(pidNamespace ? 1 : 0)",
         ]
+        records += ["net=\(netNamespace ? 1 : 0)", "ipc=\(ipcNamespace ? 1 : 0)", "uts=\(utsNamespace ? 1 : 0)"]
+        if let hostname { records.append("hostname=\(hostname)") }
+        records += resourceLimits.map { "rlimit=\($0.name):\($0.soft):\($0.hard)" }
         if fakeroot, let ids = subordinateIDs {
             records += ["newuidmap=\(ids.newuidmap)", "newgidmap=\(ids.newgidmap)",
                         "subuid=\(ids.uidStart):\(ids.uidCount)", "subgid=\(ids.gidStart):\(ids.gidCount)"]

@@ -33,6 +33,11 @@ public struct LaunchPlanner {
         if options.fakeroot { plan.subordinateIDs = SubordinateIDs.lookup(user: user) }
         plan.writableTmpfs = options.writableTmpfs
         plan.pidNamespace = options.pid
+        plan.netNamespace = options.net
+        plan.ipcNamespace = options.ipc
+        plan.utsNamespace = options.uts || options.hostname != nil
+        plan.hostname = options.hostname
+        plan.resourceLimits = try options.rlimits.map { try ResourceLimit(parsing: $0) }
         plan.files = [
             .init(destination: "/etc/passwd", mode: 0o644,
                   content: IdentityFiles.passwd(image: try imageText("etc/passwd"), user: inside)),

@@ -14,6 +14,14 @@ public struct RunOptions: Sendable {
     public var writableTmpfs = false
     public var fakeroot = false
     public var pid = false
+    /// A network namespace with only a loopback device.
+    public var net = false
+    public var ipc = false
+    /// A UTS namespace; `hostname` sets its host name (and implies it).
+    public var uts = false
+    public var hostname: String?
+    /// `NAME=SOFT[:HARD]` (nofile, nproc, memlock, stack, core).
+    public var rlimits: [String] = []
     public var mode: Mode = .auto
 
     /// How a squashfs image becomes the root: FUSE-mounted (`fuse`), or

@@ -7,12 +7,29 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+void apply_rlimits(const struct plan *plan) {
+    for (size_t i = 0; i < plan->nrlimits; i++) {
+        const struct rlimit_rec *r = &plan->rlimits[i];
+        struct rlimit limit = {.rlim_cur = (rlim_t)r->soft, .rlim_max = (rlim_t)r->hard};
+        if (setrlimit(r->resource, &limit) < 0) {
+            struct rlimit current;
+            getrlimit(r->resource, &current);
+            if (errno == EPERM)
+                fail("--rlimit %s: the hard limit cannot be raised above the current %llu "
+                     "without privilege on the host (Operation not permitted)",
+                     r->name, (unsigned long long)current.rlim_max);
+            fail_errno(errno, "the soft limit must not exceed the hard one", "--rlimit %s", r->name);
+        }
+    }
+}
 
 void drop_privileges(const struct plan *plan) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -4,6 +4,10 @@
 
 #include "plan.h"
 
+/* setrlimit for each rlimit= record; raising a hard limit is refused by
+   the kernel (no CAP_SYS_RESOURCE on the host) and reported as such. */
+void apply_rlimits(const struct plan *plan);
+
 /* PR_SET_NO_NEW_PRIVS, and unless fakeroot: drop every capability
    (bounding, ambient, effective/permitted/inheritable). */
 void drop_privileges(const struct plan *plan);

@@ -22,6 +22,7 @@
 #include "CSquashFuse.h"
 #include "launch.h"
 #include "plan.h"
+#include "namespaces.h"
 #include "rootfs.h"
 #include "supervise.h"
 #include "userns.h"
@@ -33,6 +34,7 @@ int main(void) {
     mode_t saved_umask = umask(0);
 
     enter_namespaces(&plan);
+    enter_extra_namespaces(&plan);
     open_bind_sources(&plan);
 
     husk_sqfuse *fs = NULL;
@@ -68,6 +70,7 @@ int main(void) {
     /* Child from here on; the parent serves FUSE and never returns. */
 
     build_root(&plan);
+    apply_rlimits(&plan);
     drop_privileges(&plan);
     if (plan.pid1)
         become_init();

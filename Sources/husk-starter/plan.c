@@ -18,6 +18,11 @@
  *   fakeroot=0|1                       keep capabilities in the namespace
  *   writable_tmpfs=0|1                 root stays writable (tmpfs upper)
  *   pid=0|1                            new PID namespace, tiny init, fresh /proc
+ *   net=0|1  ipc=0|1  uts=0|1          new network (loopback only, up), IPC and
+ *                                      UTS namespaces
+ *   hostname=NAME                      with uts=1: the container's host name
+ *   rlimit=NAME:SOFT:HARD            * NAME nofile|nproc|memlock|stack|core;
+ *                                      numbers or "unlimited"; before exec
  *   newuidmap=PATH  newgidmap=PATH     setuid helpers for subordinate ids
  *   subuid=START:COUNT                 with fakeroot=1: ids 1..COUNT inside map
  *   subgid=START:COUNT                 to START.. outside (else a one-id map)
@@ -40,6 +45,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -108,6 +114,33 @@ static void check_abs(const char *key, char *path) {
     if (path[0] != '/')
         fail("launch plan: %s path '%s' is not absolute (" MISMATCH_HINT ")", key, path);
     clean_path(path);
+}
+
+static unsigned long long parse_limit(const char *v) {
+    return strcmp(v, "unlimited") == 0 ? (unsigned long long)RLIM_INFINITY : parse_num("rlimit", v, 10);
+}
+
+/* NAME:SOFT:HARD */
+static void parse_rlimit(char *v, struct rlimit_rec *r) {
+    static const struct { const char *name; int resource; } names[] = {
+        {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"memlock", RLIMIT_MEMLOCK},
+        {"stack", RLIMIT_STACK},   {"core", RLIMIT_CORE},
+    };
+    char *soft = strchr(v, ':');
+    char *hard = soft ? strchr(soft + 1, ':') : NULL;
+    if (!soft || !hard)
+        fail("launch plan: rlimit '%s' is not NAME:SOFT:HARD (" MISMATCH_HINT ")", v);
+    *soft++ = '\0';
+    *hard++ = '\0';
+    r->resource = -1;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(v, names[i].name) == 0)
+            r->resource = names[i].resource;
+    if (r->resource < 0)
+        fail("launch plan: unknown rlimit '%s' (" MISMATCH_HINT ")", v);
+    r->name = v;
+    r->soft = parse_limit(soft);
+    r->hard = parse_limit(hard);
 }
 
 static unsigned parse_bind_flags(const char *flags) {
@@ -198,6 +231,17 @@ void plan_read(int fd, struct plan *plan) {
             plan->pid1 = parse_bool(key, v);
         } else if (strcmp(key, "cwd") == 0) {
             plan->cwd = v;
+        } else if (strcmp(key, "net") == 0) {
+            plan->net = parse_bool(key, v);
+        } else if (strcmp(key, "ipc") == 0) {
+            plan->ipc = parse_bool(key, v);
+        } else if (strcmp(key, "uts") == 0) {
+            plan->uts = parse_bool(key, v);
+        } else if (strcmp(key, "hostname") == 0) {
+            plan->hostname = v;
+        } else if (strcmp(key, "rlimit") == 0) {
+            plan->rlimits = xrealloc(plan->rlimits, (plan->nrlimits + 1) * sizeof *plan->rlimits);
+            parse_rlimit(v, &plan->rlimits[plan->nrlimits++]);
         } else if (strcmp(key, "newuidmap") == 0) {
             plan->newuidmap = v;
         } else if (strcmp(key, "newgidmap") == 0) {

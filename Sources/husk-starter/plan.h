@@ -34,6 +34,13 @@ struct file_rec {
     size_t len;
 };
 
+/* rlimit=NAME:SOFT:HARD, applied just before exec. */
+struct rlimit_rec {
+    int resource;       /* RLIMIT_* */
+    const char *name;
+    unsigned long long soft, hard; /* RLIM_INFINITY for "unlimited" */
+};
+
 struct plan {
     const char *name;
     const char *image;
@@ -42,6 +49,10 @@ struct plan {
     uid_t uid, ctr_uid;
     gid_t gid, ctr_gid;
     int fakeroot, writable_tmpfs, pid1;
+    int net, ipc, uts;  /* more namespaces: loopback-only network, IPC, host name */
+    const char *hostname;
+    struct rlimit_rec *rlimits;
+    size_t nrlimits;
     /* --fakeroot with /etc/subuid ranges: ids 1..count map to start.. */
     const char *newuidmap, *newgidmap;   /* setuid helpers, or NULL */
     unsigned long subuid_start, subuid_count, subgid_start, subgid_count;

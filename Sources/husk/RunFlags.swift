@@ -51,6 +51,26 @@ struct RunFlags: ParsableArguments {
     @Flag(name: .long, help: "A PID namespace: the container sees only its own processes.")
     var pid = false
 
+    @Flag(name: .long, help: "A network namespace with only a loopback device (no network).")
+    var net = false
+
+    @Flag(name: .long, help: "An IPC namespace (own System V IPC and POSIX message queues).")
+    var ipc = false
+
+    @Flag(name: .long, help: "A UTS namespace (own host name).")
+    var uts = false
+
+    @Option(name: .long, help: ArgumentHelp("The host name inside (implies --uts).", valueName: "NAME"))
+    var hostname: String?
+
+    @Flag(name: .long, help: "--contain --pid --ipc --cleanenv together.")
+    var containall = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A resource limit before the command starts: nofile, nproc, memlock, stack or core; numbers or unlimited; HARD defaults to SOFT. Repeatable.",
+        valueName: "NAME=SOFT[:HARD]"))
+    var rlimit: [String] = []
+
     @Option(help: ArgumentHelp(
         "fuse: mount the image through FUSE; extract: extract it once into $TMPDIR/husk-$UID/rootfs and run from there; auto: extract only when /dev/fuse is unusable.",
         valueName: "auto|fuse|extract"))
@@ -61,15 +81,20 @@ struct RunFlags: ParsableArguments {
         options.binds = bind
         options.environment = env
         options.envFile = envFile
-        options.cleanenv = cleanenv
+        options.cleanenv = cleanenv || containall
         options.envPassthrough = envPassthrough
-        options.contain = contain
+        options.contain = contain || containall
         options.noHome = noHome
         options.home = home
         options.workingDirectory = pwd
         options.writableTmpfs = writableTmpfs
         options.fakeroot = fakeroot
-        options.pid = pid
+        options.pid = pid || containall
+        options.net = net
+        options.ipc = ipc || containall
+        options.uts = uts
+        options.hostname = hostname
+        options.rlimits = rlimit
         options.mode = mode
         return options
     }

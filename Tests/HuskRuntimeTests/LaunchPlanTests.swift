@@ -85,3 +85,29 @@ import HuskCore
         #expect(text().contains("newgidmap=/usr/bin/newgidmap\0"))
     }
 }
+
+@Suite struct ResourceLimitTests {
+    @Test func parsesSoftAndHard() throws {
+        let one = try ResourceLimit(parsing: "nofile=1024")
+        #expect(one.soft == "1024" && one.hard == "1024")
+        let two = try ResourceLimit(parsing: "core=0:unlimited")
+        #expect(two.soft == "0" && two.hard == "unlimited")
+    }
+
+    @Test(arguments: ["nofile", "files=1", "nofile=x", "nofile=10:5", "nofile=unlimited:5", "nofile=1:2:3"])
+    func rejectsMalformed(_ text: String) {
+        #expect(throws: HuskError.self) { try ResourceLimit(parsing: text) }
+    }
+
+    @Test func planRecordsNamespacesAndLimits() throws {
+        var plan = LaunchPlan(name: "i", root: .directory("/r"), outsideUID: 1, outsideGID: 1, insideUID: 1, insideGID: 1)
+        plan.netNamespace = true
+        plan.utsNamespace = true
+        plan.hostname = "node"
+        plan.resourceLimits = [try ResourceLimit(parsing: "nproc=100:200")]
+        let records = String(decoding: plan.encoded(), as: UTF8.self).split(separator: "\0").map(String.init)
+        #expect(records.contains("net=1") && records.contains("ipc=0") && records.contains("uts=1"))
+        #expect(records.contains("hostname=node"))
+        #expect(records.contains("rlimit=nproc:100:200"))
+    }
+}
