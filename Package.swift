@@ -6,7 +6,7 @@ let package = Package(
     name: "Husk",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime"]),
+        .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskSquash", "HuskSystem", "HuskRuntime"]),
         .executable(name: "husk", targets: ["husk"]),
         .executable(name: "husk-starter", targets: ["husk-starter"]),
     ],
@@ -46,7 +46,8 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("squashfuse_ll"), .linkedLibrary("fuse3")]),
         // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
         .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
-        .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "CHuskShim"]),
+        .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp"]),
+        .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "HuskSystem", "CHuskShim"]),
         .executableTarget(name: "husk", dependencies: [
             "HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime", "CHuskShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -55,7 +56,7 @@ let package = Package(
 
         .target(name: "HuskTestSupport", dependencies: ["HuskCore", "HuskOCI"], path: "Tests/HuskTestSupport"),
         .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore"]),
-        .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskTestSupport"]),
+        .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskTestSupport"]),
         .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive", "HuskTestSupport"]),
         .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "HuskTestSupport"]),
     ],

@@ -1,6 +1,7 @@
 import Foundation
 import HuskCore
 import HuskOCI
+import HuskSystem
 
 /// Builds the `LaunchPlan` for one container: identity, filesystem, working
 /// directory, environment and command (DESIGN.md §3).
@@ -38,6 +39,7 @@ public struct LaunchPlanner {
         plan.utsNamespace = options.uts || options.hostname != nil
         plan.hostname = options.hostname
         plan.resourceLimits = try options.rlimits.map { try ResourceLimit(parsing: $0) }
+        plan.seccomp = try seccompFilter()?.hex
         plan.files = [
             .init(destination: "/etc/passwd", mode: 0o644,
                   content: IdentityFiles.passwd(image: try imageText("etc/passwd"), user: inside)),
@@ -53,6 +55,23 @@ public struct LaunchPlanner {
         plan.environment = try environment(inside: inside).resolve()
         plan.arguments = arguments
         return plan
+    }
+
+    /// The default filter unless `--security seccomp=unconfined`.
+    func seccompFilter() throws -> SeccompFilter? {
+        var unconfined = false
+        for item in options.security {
+            switch item {
+            case "seccomp=unconfined": unconfined = true
+            default:
+                throw HuskError(.usage, "unknown --security \"\(item)\": this version knows seccomp=unconfined")
+            }
+        }
+        if unconfined { return nil }
+        var filter = SeccompFilter.Options()
+        filter.pidNamespace = options.pid
+        filter.allowNested = options.allowNested
+        return try SeccompFilter(filter)
     }
 
     /// The squashfs through FUSE, or its extracted copy (`--mode`).
@@ -94,6 +113,9 @@ public struct LaunchPlanner {
             // Without a PID namespace, a new procfs cannot be mounted; the host's is bound.
             binds.append(.init(source: "/proc", destination: "/proc", readOnly: false, recursive: true))
         }
+        // Kernel tunables stay read-only even for --fakeroot (with --pid,
+        // over the fresh procfs the starter mounts first).
+        binds.append(.init(source: "/proc/sys", destination: "/proc/sys", readOnly: true, recursive: true))
         binds.append(.init(source: "/sys", destination: "/sys", readOnly: true, recursive: true))
         if !options.contain {
             binds.append(.init(source: "/tmp", destination: "/tmp", readOnly: false))

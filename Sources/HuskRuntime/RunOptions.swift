@@ -22,6 +22,10 @@ public struct RunOptions: Sendable {
     public var hostname: String?
     /// `NAME=SOFT[:HARD]` (nofile, nproc, memlock, stack, core).
     public var rlimits: [String] = []
+    /// `--security` items; `seccomp=unconfined` turns the default filter off.
+    public var security: [String] = []
+    /// Allow mount and new namespaces inside (nested containers).
+    public var allowNested = false
     public var mode: Mode = .auto
 
     /// How a squashfs image becomes the root: FUSE-mounted (`fuse`), or

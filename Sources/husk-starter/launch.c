@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -52,7 +54,22 @@ void drop_privileges(const struct plan *plan) {
         fail_errno(errno, NULL, "dropping capabilities");
 }
 
+/* The last step before execve: from here on the filter applies to this
+   process and everything it starts (no_new_privs is already set). */
+static void install_seccomp(const struct plan *plan) {
+    if (!plan->seccomp)
+        return;
+    struct sock_fprog prog = {
+        .len = (unsigned short)(plan->seccomp_len / sizeof(struct sock_filter)),
+        .filter = (struct sock_filter *)plan->seccomp,
+    };
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+        fail_errno(errno, "the kernel must support seccomp filters; --security seccomp=unconfined runs without",
+                   "installing the seccomp filter");
+}
+
 _Noreturn void exec_command(const struct plan *plan) {
+    install_seccomp(plan);
     const char *cmd = plan->argv[0];
     char *const *argv = plan->argv;
     char *const *envp = plan->env;

@@ -23,6 +23,8 @@
  *   hostname=NAME                      with uts=1: the container's host name
  *   rlimit=NAME:SOFT:HARD            * NAME nofile|nproc|memlock|stack|core;
  *                                      numbers or "unlimited"; before exec
+ *   seccomp=HEX                        a compiled seccomp filter (classic BPF,
+ *                                      8-byte instructions), installed last
  *   newuidmap=PATH  newgidmap=PATH     setuid helpers for subordinate ids
  *   subuid=START:COUNT                 with fakeroot=1: ids 1..COUNT inside map
  *   subgid=START:COUNT                 to START.. outside (else a one-id map)
@@ -114,6 +116,28 @@ static void check_abs(const char *key, char *path) {
     if (path[0] != '/')
         fail("launch plan: %s path '%s' is not absolute (" MISMATCH_HINT ")", key, path);
     clean_path(path);
+}
+
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* Lowercase hex of a BPF program: a whole number of 8-byte instructions. */
+static void parse_hex(const char *v, unsigned char **out, size_t *len) {
+    size_t n = strlen(v);
+    if (n == 0 || n % 16 != 0)
+        fail("launch plan: seccomp filter of %zu hex digits is not whole instructions (" MISMATCH_HINT ")", n);
+    unsigned char *bytes = xrealloc(NULL, n / 2);
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            fail("launch plan: seccomp filter is not hex (" MISMATCH_HINT ")");
+        bytes[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *out = bytes;
+    *len = n / 2;
 }
 
 static unsigned long long parse_limit(const char *v) {
@@ -231,6 +255,8 @@ void plan_read(int fd, struct plan *plan) {
             plan->pid1 = parse_bool(key, v);
         } else if (strcmp(key, "cwd") == 0) {
             plan->cwd = v;
+        } else if (strcmp(key, "seccomp") == 0) {
+            parse_hex(v, &plan->seccomp, &plan->seccomp_len);
         } else if (strcmp(key, "net") == 0) {
             plan->net = parse_bool(key, v);
         } else if (strcmp(key, "ipc") == 0) {

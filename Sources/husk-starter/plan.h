@@ -53,6 +53,8 @@ struct plan {
     const char *hostname;
     struct rlimit_rec *rlimits;
     size_t nrlimits;
+    unsigned char *seccomp;  /* classic BPF from seccomp=HEX, or NULL */
+    size_t seccomp_len;
     /* --fakeroot with /etc/subuid ranges: ids 1..count map to start.. */
     const char *newuidmap, *newgidmap;   /* setuid helpers, or NULL */
     unsigned long subuid_start, subuid_count, subgid_start, subgid_count;

@@ -71,6 +71,14 @@ struct RunFlags: ParsableArguments {
         valueName: "NAME=SOFT[:HARD]"))
     var rlimit: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "seccomp=unconfined: run without the default seccomp filter (which makes kexec, module loading, keyrings, bpf, perf, mount, new namespaces, setns, reboot, swap and clock changes fail with EPERM).",
+        valueName: "ITEM"))
+    var security: [String] = []
+
+    @Flag(name: .long, help: "Allow mount, umount and new namespaces inside the container (nested containers; most useful with --fakeroot).")
+    var allowNested = false
+
     @Option(help: ArgumentHelp(
         "fuse: mount the image through FUSE; extract: extract it once into $TMPDIR/husk-$UID/rootfs and run from there; auto: extract only when /dev/fuse is unusable.",
         valueName: "auto|fuse|extract"))
@@ -95,6 +103,8 @@ struct RunFlags: ParsableArguments {
         options.uts = uts
         options.hostname = hostname
         options.rlimits = rlimit
+        options.security = security
+        options.allowNested = allowNested
         options.mode = mode
         return options
     }
