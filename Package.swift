@@ -56,6 +56,7 @@ let package = Package(
 
         .target(name: "HuskTestSupport", dependencies: ["HuskCore", "HuskOCI"], path: "Tests/HuskTestSupport"),
         .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore"]),
+        .testTarget(name: "HuskSystemTests", dependencies: ["HuskSystem"]),
         .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskTestSupport"]),
         .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive", "HuskTestSupport"]),
         .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "HuskTestSupport"]),

@@ -49,6 +49,13 @@ check "seeing other processes: with --pid only the container's" sh -c '
     n=$("$1" exec --pid "$2" sh -c "ls /proc | grep -c \"^[0-9]\"") && [ "$n" -le 4 ]' _ "$HUSK" "$IMG"
 check "reaching the network: with --net only lo exists" sh -c '
     [ "$("$1" exec --net "$2" cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " ")" = lo ]' _ "$HUSK" "$IMG"
+cat > "$W/deny-mkdir.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+JSON
+check "a site's own seccomp profile: denying mkdir makes mkdir fail with EPERM" sh -c '
+    ! "$1" exec --security "seccomp=$3/deny-mkdir.json" "$2" mkdir /tmp/husk-denied 2>"$3/err" &&
+    grep -q "Operation not permitted" "$3/err" && [ ! -e /tmp/husk-denied ]' _ "$HUSK" "$IMG" "$W"
 check "device nodes in the image are inert (nodev)" sh -c '
     ! "$1" exec --fakeroot --writable-tmpfs "$2" sh -c "busybox mknod /dev-copy c 1 3 && echo x > /dev-copy" 2>/dev/null' _ "$HUSK" "$IMG"
 

@@ -57,22 +57,37 @@ public struct LaunchPlanner {
         return plan
     }
 
-    /// The default filter unless `--security seccomp=unconfined`.
+    /// The default filter; none with `--security seccomp=unconfined`; a
+    /// Docker/OCI JSON profile with `--security seccomp=FILE`.
     func seccompFilter() throws -> SeccompFilter? {
-        var unconfined = false
+        var choice: String?
         for item in options.security {
-            switch item {
-            case "seccomp=unconfined": unconfined = true
-            default:
-                throw HuskError(.usage, "unknown --security \"\(item)\": this version knows seccomp=unconfined")
+            guard item.hasPrefix("seccomp="), item.count > 8 else {
+                throw HuskError(.usage, "unknown --security \"\(item)\": use seccomp=unconfined or seccomp=FILE.json")
             }
+            choice = String(item.dropFirst(8))
         }
-        if unconfined { return nil }
+        if choice == "unconfined" { return nil }
+        if let path = choice {
+            // All capabilities with --fakeroot (inside the user namespace), none otherwise.
+            let capabilities: Set<String> = options.fakeroot ? Self.allCapabilityNames : []
+            return try SeccompProfile.load(path: path).filter(capabilities: capabilities, path: path)
+        }
         var filter = SeccompFilter.Options()
         filter.pidNamespace = options.pid
         filter.allowNested = options.allowNested
         return try SeccompFilter(filter)
     }
+
+    static let allCapabilityNames: Set<String> = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+        "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+        "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+        "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    ]
 
     /// The squashfs through FUSE, or its extracted copy (`--mode`).
     func root() throws -> LaunchPlan.Root {

@@ -6,25 +6,59 @@ import CLibSeccomp
 import HuskCore
 
 /// The seccomp filter a container runs under, compiled to BPF here with
-/// libseccomp so the starter only has to install it (DESIGN.md §1). The
-/// default profile follows Docker's and Podman's: everything is allowed but
-/// the system calls that reach past the container (kernel modules, kexec,
-/// keyrings, BPF, perf, mounts and new namespaces, clock and swap control,
-/// rebooting...), which fail with EPERM rather than killing the process.
-/// System calls of another architecture (32-bit x86 on x86_64) kill it:
-/// the filter only describes the native table.
+/// libseccomp so the starter only has to install it (DESIGN.md §1).
+/// System calls of another architecture (32-bit x86 on x86_64) kill the
+/// process: a filter only describes the native table.
 public struct SeccompFilter: Sendable {
+    /// A libseccomp action (`SCMP_ACT_*` values).
+    public struct Action: Equatable, Sendable {
+        public let rawValue: UInt32
+        public static let allow = Action(rawValue: 0x7fff_0000)
+        public static let log = Action(rawValue: 0x7ffc_0000)
+        public static let killThread = Action(rawValue: 0x0000_0000)
+        public static let killProcess = Action(rawValue: 0x8000_0000)
+        public static let trap = Action(rawValue: 0x0003_0000)
+        public static func errno(_ code: Int32) -> Action { Action(rawValue: 0x0005_0000 | (UInt32(code) & 0xffff)) }
+        public static func trace(_ message: UInt32) -> Action { Action(rawValue: 0x7ff0_0000 | (message & 0xffff)) }
+    }
+
+    /// One argument comparison: `(argument[index] OP value[, valueTwo])`.
+    public struct ArgumentCheck: Equatable, Sendable {
+        public var index: UInt32
+        public var op: scmp_compare
+        public var value: UInt64
+        public var valueTwo: UInt64
+
+        public init(index: UInt32, op: scmp_compare, value: UInt64, valueTwo: UInt64 = 0) {
+            self.index = index
+            self.op = op
+            self.value = value
+            self.valueTwo = valueTwo
+        }
+    }
+
+    public struct Rule: Equatable, Sendable {
+        public var names: [String]
+        public var action: Action
+        public var arguments: [ArgumentCheck] = []
+
+        public init(names: [String], action: Action, arguments: [ArgumentCheck] = []) {
+            self.names = names
+            self.action = action
+            self.arguments = arguments
+        }
+    }
+
     public struct Options: Sendable {
         /// With a PID namespace the container cannot see, so cannot trace,
         /// anything outside it: ptrace is then allowed (gdb, strace).
         public var pidNamespace = false
-        /// `--fakeroot` workloads that need mount/unshare inside the
-        /// user namespace (e.g. nested containers).
+        /// Allow mount and new namespaces inside (nested containers).
         public var allowNested = false
         public init() {}
     }
 
-    /// Denied with EPERM in every case.
+    /// Denied with EPERM by the default profile in every case.
     public static let denied = [
         "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module",
         "finit_module", "get_kernel_syms", "init_module", "ioperm", "iopl", "kcmp", "kexec_file_load",
@@ -33,48 +67,64 @@ public struct SeccompFilter: Sendable {
         "stime", "swapoff", "swapon", "_sysctl", "sysfs", "uselib", "userfaultfd", "ustat", "vm86",
         "vm86old",
     ]
-    /// Denied unless `allowNested`: mounting and new namespaces inside.
+    /// Denied by the default profile unless `allowNested`: mounting and new namespaces.
     public static let nested = [
         "mount", "umount", "umount2", "pivot_root", "unshare", "fsopen", "fsconfig", "fsmount",
         "fspick", "move_mount", "open_tree", "mount_setattr",
     ]
+    static let cloneNewUser: UInt64 = 0x1000_0000  // CLONE_NEWUSER (hidden by Glibc's module)
 
-    /// The filter as classic BPF instructions (8 bytes each), ready for
-    /// PR_SET_SECCOMP.
+    /// The default profile, following Docker's and Podman's: everything is
+    /// allowed but the system calls that reach past the container (kernel
+    /// modules, kexec, keyrings, BPF, perf, mounts and new namespaces, clock
+    /// and swap control, rebooting...), which fail with EPERM rather than
+    /// killing the process.
+    public static func defaultRules(_ options: Options) -> (Action, [Rule]) {
+        let eperm = Action.errno(EPERM)
+        var names = denied
+        if !options.allowNested { names += nested }
+        if !options.pidNamespace { names.append("ptrace") }
+        var rules = [Rule(names: names, action: eperm)]
+        if !options.allowNested {
+            // clone cannot create a user namespace either. clone3 passes its
+            // flags in memory a filter cannot read, so it fails with ENOSYS
+            // and the C library falls back to clone (as Docker does).
+            rules.append(Rule(names: ["clone"], action: eperm, arguments: [
+                ArgumentCheck(index: 0, op: SCMP_CMP_MASKED_EQ, value: cloneNewUser, valueTwo: cloneNewUser),
+            ]))
+            rules.append(Rule(names: ["clone3"], action: .errno(ENOSYS)))
+        }
+        return (.allow, rules)
+    }
+
+    /// The filter as classic BPF instructions (8 bytes each), ready for PR_SET_SECCOMP.
     public let program: [UInt8]
 
     public init(_ options: Options) throws {
-        guard let context = seccomp_init(0x7fff_0000 /* SCMP_ACT_ALLOW */) else {
+        let (defaultAction, rules) = Self.defaultRules(options)
+        try self.init(defaultAction: defaultAction, rules: rules)
+    }
+
+    /// Compiles rules; names this architecture lacks are skipped, as
+    /// Docker does, so one profile serves x86_64 and aarch64.
+    public init(defaultAction: Action, rules: [Rule]) throws {
+        guard let context = seccomp_init(defaultAction.rawValue) else {
             throw HuskError(.io, "seccomp: cannot create a filter (out of memory)")
         }
         defer { seccomp_release(context) }
-        let eperm: UInt32 = 0x0005_0000 | UInt32(EPERM)  // SCMP_ACT_ERRNO(EPERM)
-        var names = Self.denied
-        if !options.allowNested { names += Self.nested }
-        if !options.pidNamespace { names.append("ptrace") }
-        for name in names {
-            let number = seccomp_syscall_resolve_name(name)
-            guard number >= 0 else { continue }  // not a system call on this architecture
-            let status = seccomp_rule_add_array(context, eperm, number, 0, nil)
-            guard status == 0 else {
-                throw HuskError(.io, "seccomp: cannot add a rule for \(name) (\(String(cString: strerror(-status))))")
+        for rule in rules where rule.action != defaultAction {
+            var checks = rule.arguments.map {
+                scmp_arg_cmp(arg: $0.index, op: $0.op, datum_a: $0.value, datum_b: $0.valueTwo)
             }
-        }
-        if !options.allowNested {
-            // clone and clone3 cannot create a user namespace either. clone3
-            // passes its flags in memory a filter cannot read, so it fails
-            // with ENOSYS and the C library falls back to clone (as Docker does).
-            let clone = seccomp_syscall_resolve_name("clone")
-            let cloneNewUser: UInt64 = 0x1000_0000  // CLONE_NEWUSER (hidden by Glibc's module)
-            var newUser = scmp_arg_cmp(arg: 0, op: SCMP_CMP_MASKED_EQ, datum_a: cloneNewUser, datum_b: cloneNewUser)
-            if clone >= 0 {
-                let status = seccomp_rule_add_array(context, eperm, clone, 1, &newUser)
-                guard status == 0 else { throw HuskError(.io, "seccomp: cannot add the clone rule") }
-            }
-            let clone3 = seccomp_syscall_resolve_name("clone3")
-            if clone3 >= 0 {
-                let status = seccomp_rule_add_array(context, 0x0005_0000 | UInt32(ENOSYS), clone3, 0, nil)
-                guard status == 0 else { throw HuskError(.io, "seccomp: cannot add the clone3 rule") }
+            for name in rule.names {
+                let number = seccomp_syscall_resolve_name(name)
+                guard number >= 0 else { continue }
+                let status = checks.withUnsafeMutableBufferPointer {
+                    seccomp_rule_add_array(context, rule.action.rawValue, number, UInt32($0.count), $0.baseAddress)
+                }
+                guard status == 0 else {
+                    throw HuskError(.usage, "seccomp: cannot add a rule for \(name) (\(String(cString: strerror(-status))))")
+                }
             }
         }
         program = try Self.export(context)
@@ -85,7 +135,9 @@ public struct SeccompFilter: Sendable {
         guard fd >= 0 else { throw HuskError.io(errno, "memfd", doing: "seccomp: cannot export the filter to") }
         defer { close(fd) }
         let status = seccomp_export_bpf(context, fd)
-        guard status == 0 else { throw HuskError(.io, "seccomp: cannot compile the filter (\(String(cString: strerror(-status))))") }
+        guard status == 0 else {
+            throw HuskError(.io, "seccomp: cannot compile the filter (\(String(cString: strerror(-status))))")
+        }
         let size = lseek(fd, 0, SEEK_END)
         lseek(fd, 0, SEEK_SET)
         var bytes = [UInt8](repeating: 0, count: Int(size))

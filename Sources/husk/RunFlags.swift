@@ -72,7 +72,7 @@ struct RunFlags: ParsableArguments {
     var rlimit: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "seccomp=unconfined: run without the default seccomp filter (which makes kexec, module loading, keyrings, bpf, perf, mount, new namespaces, setns, reboot, swap and clock changes fail with EPERM).",
+        "seccomp=unconfined: run without the default seccomp filter (which makes kexec, module loading, keyrings, bpf, perf, mount, new namespaces, setns, reboot, swap and clock changes fail with EPERM); seccomp=FILE.json: a Docker/OCI seccomp profile instead.",
         valueName: "ITEM"))
     var security: [String] = []
 
