@@ -46,7 +46,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("squashfuse_ll"), .linkedLibrary("fuse3")]),
         // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
         .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
-        .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp"]),
+        .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp", "CLibCap"]),
         .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "HuskSystem", "CHuskShim"]),
         .executableTarget(name: "husk", dependencies: [
             "HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime", "CHuskShim",

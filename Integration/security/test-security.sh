@@ -30,6 +30,16 @@ check "capabilities inside: CapEff, CapPrm, CapBnd and CapAmb are all zero" sh -
         v=$("$1" exec "$2" cat /proc/self/status | sed -n "s/^$f:[[:space:]]*//p")
         [ "$v" = 0000000000000000 ] || { echo "$f=$v"; exit 1; }
     done' _ "$HUSK" "$IMG"
+check "--fakeroot keeps only the documented minimal capability set" \
+    test "$(status_field CapBnd --fakeroot)" = 00000000802405fb
+check "--fakeroot --drop-caps: the dropped capability is gone (chown fails)" sh -c '
+    ! "$1" exec --fakeroot --writable-tmpfs --drop-caps CAP_CHOWN "$2" sh -c "touch /f && chown 1:1 /f" 2>/dev/null &&
+    "$1" exec --fakeroot --writable-tmpfs "$2" sh -c "touch /f && chown 1:1 /f"' _ "$HUSK" "$IMG"
+check "--fakeroot --add-caps CAP_NET_RAW adds it (bit 13)" sh -c '
+    v=$("$1" exec --fakeroot --add-caps CAP_NET_RAW "$2" cat /proc/self/status | sed -n "s/^CapEff:[[:space:]]*//p")
+    [ $(( 0x$v & (1 << 13) )) -ne 0 ]' _ "$HUSK" "$IMG"
+check "capabilities without --fakeroot cannot be asked for" sh -c '
+    "$1" exec --add-caps CAP_SYS_ADMIN "$2" true 2>/dev/null; [ $? -eq 255 ]' _ "$HUSK" "$IMG"
 check "system calls past the container: the default seccomp filter is on (Seccomp: 2)" test "$(status_field Seccomp)" = 2
 check "nested user namespace to regain capabilities: unshare -U fails with EPERM" sh -c '
     ! "$1" exec "$2" busybox unshare -U true 2>"$3/err" && grep -q "Operation not permitted" "$3/err"' _ "$HUSK" "$IMG" "$W"

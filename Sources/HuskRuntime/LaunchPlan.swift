@@ -65,6 +65,8 @@ public struct LaunchPlan: Equatable, Sendable {
     public var utsNamespace = false
     public var hostname: String?
     public var resourceLimits: [ResourceLimit] = []
+    /// With `fakeroot`: the capabilities kept inside (nil: all).
+    public var capabilities: UInt64?
     /// The compiled seccomp filter as hex, or nil when unconfined.
     public var seccomp: String?
     public var files: [File] = []
@@ -93,6 +95,7 @@ public struct LaunchPlan: Equatable, Sendable {
         records += ["net=\(netNamespace ? 1 : 0)", "ipc=\(ipcNamespace ? 1 : 0)", "uts=\(utsNamespace ? 1 : 0)"]
         if let hostname { records.append("hostname=\(hostname)") }
         records += resourceLimits.map { "rlimit=\($0.name):\($0.soft):\($0.hard)" }
+        if fakeroot, let capabilities { records.append("caps=" + String(capabilities, radix: 16)) }
         if let seccomp { records.append("seccomp=\(seccomp)") }
         if fakeroot, let ids = subordinateIDs {
             records += ["newuidmap=\(ids.newuidmap)", "newgidmap=\(ids.newgidmap)",

@@ -39,7 +39,9 @@ public struct LaunchPlanner {
         plan.utsNamespace = options.uts || options.hostname != nil
         plan.hostname = options.hostname
         plan.resourceLimits = try options.rlimits.map { try ResourceLimit(parsing: $0) }
-        plan.seccomp = try seccompFilter()?.hex
+        let capabilities = try capabilitySet()
+        plan.capabilities = capabilities.mask
+        plan.seccomp = try seccompFilter(capabilities: capabilities)?.hex
         plan.files = [
             .init(destination: "/etc/passwd", mode: 0o644,
                   content: IdentityFiles.passwd(image: try imageText("etc/passwd"), user: inside)),
@@ -59,7 +61,22 @@ public struct LaunchPlanner {
 
     /// The default filter; none with `--security seccomp=unconfined`; a
     /// Docker/OCI JSON profile with `--security seccomp=FILE`.
-    func seccompFilter() throws -> SeccompFilter? {
+    /// Kept inside: none, or with `--fakeroot` the default set adjusted by
+    /// `--add-caps` and `--drop-caps` (in that order).
+    func capabilitySet() throws -> CapabilitySet {
+        guard options.fakeroot else {
+            if !options.addCaps.isEmpty || !options.dropCaps.isEmpty {
+                throw HuskError(.usage, "--add-caps and --drop-caps need --fakeroot: without it the container runs as you and keeps no capabilities")
+            }
+            return CapabilitySet(mask: 0)
+        }
+        var set = CapabilitySet.fakerootDefault
+        for name in options.addCaps.flatMap({ $0.split(separator: ",").map(String.init) }) { try set.insert(named: name) }
+        for name in options.dropCaps.flatMap({ $0.split(separator: ",").map(String.init) }) { try set.remove(named: name) }
+        return set
+    }
+
+    func seccompFilter(capabilities: CapabilitySet) throws -> SeccompFilter? {
         var choice: String?
         for item in options.security {
             guard item.hasPrefix("seccomp="), item.count > 8 else {
@@ -69,25 +86,13 @@ public struct LaunchPlanner {
         }
         if choice == "unconfined" { return nil }
         if let path = choice {
-            // All capabilities with --fakeroot (inside the user namespace), none otherwise.
-            let capabilities: Set<String> = options.fakeroot ? Self.allCapabilityNames : []
-            return try SeccompProfile.load(path: path).filter(capabilities: capabilities, path: path)
+            return try SeccompProfile.load(path: path).filter(capabilities: capabilities.names, path: path)
         }
         var filter = SeccompFilter.Options()
         filter.pidNamespace = options.pid
         filter.allowNested = options.allowNested
         return try SeccompFilter(filter)
     }
-
-    static let allCapabilityNames: Set<String> = [
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-        "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-        "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
-        "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
-        "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-        "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-    ]
 
     /// The squashfs through FUSE, or its extracted copy (`--mode`).
     func root() throws -> LaunchPlan.Root {

@@ -26,6 +26,9 @@ public struct RunOptions: Sendable {
     public var security: [String] = []
     /// Allow mount and new namespaces inside (nested containers).
     public var allowNested = false
+    /// With `fakeroot`: capabilities added to or dropped from the default set.
+    public var addCaps: [String] = []
+    public var dropCaps: [String] = []
     public var mode: Mode = .auto
 
     /// How a squashfs image becomes the root: FUSE-mounted (`fuse`), or

@@ -36,20 +36,34 @@ void apply_rlimits(const struct plan *plan) {
 void drop_privileges(const struct plan *plan) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail_errno(errno, NULL, "PR_SET_NO_NEW_PRIVS");
-    if (plan->fakeroot)
+    /* Kept: nothing, or with fakeroot the plan's set (all without caps=).
+       For uid 0 the bounding set is what survives execve. */
+    unsigned long long keep = plan->fakeroot ? (plan->have_caps ? plan->caps : ~0ULL) : 0;
+    if (keep == ~0ULL)
         return;
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         fail_errno(errno, NULL, "clearing ambient capabilities");
     /* Up to the kernel's last capability: EINVAL past it. */
-    for (int cap = 0; cap < 64; cap++)
+    for (int cap = 0; cap < 64; cap++) {
+        if (keep & (1ULL << cap))
+            continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
             if (errno == EINVAL)
                 break;
             fail_errno(errno, NULL, "dropping capability %d from the bounding set", cap);
         }
+    }
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
+    if (syscall(SYS_capget, &hdr, data) < 0)
+        fail_errno(errno, NULL, "reading capabilities");
+    for (int i = 0; i < 2; i++) {
+        __u32 part = (__u32)(keep >> (32 * i));
+        data[i].effective &= part;
+        data[i].permitted &= part;
+        data[i].inheritable &= part;
+    }
     if (syscall(SYS_capset, &hdr, data) < 0)
         fail_errno(errno, NULL, "dropping capabilities");
 }

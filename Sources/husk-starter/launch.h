@@ -8,8 +8,8 @@
    the kernel (no CAP_SYS_RESOURCE on the host) and reported as such. */
 void apply_rlimits(const struct plan *plan);
 
-/* PR_SET_NO_NEW_PRIVS, and unless fakeroot: drop every capability
-   (bounding, ambient, effective/permitted/inheritable). */
+/* PR_SET_NO_NEW_PRIVS; drop every capability (bounding, ambient,
+   effective/permitted/inheritable) but, with fakeroot, the caps= set. */
 void drop_privileges(const struct plan *plan);
 
 /* execve the command with exactly the plan's environment; PATH search in

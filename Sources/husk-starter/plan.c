@@ -23,6 +23,8 @@
  *   hostname=NAME                      with uts=1: the container's host name
  *   rlimit=NAME:SOFT:HARD            * NAME nofile|nproc|memlock|stack|core;
  *                                      numbers or "unlimited"; before exec
+ *   caps=HEX                           with fakeroot=1: the capabilities kept
+ *                                      (bit N = capability N); default all
  *   seccomp=HEX                        a compiled seccomp filter (classic BPF,
  *                                      8-byte instructions), installed last
  *   newuidmap=PATH  newgidmap=PATH     setuid helpers for subordinate ids
@@ -255,6 +257,9 @@ void plan_read(int fd, struct plan *plan) {
             plan->pid1 = parse_bool(key, v);
         } else if (strcmp(key, "cwd") == 0) {
             plan->cwd = v;
+        } else if (strcmp(key, "caps") == 0) {
+            plan->caps = parse_num(key, v, 16);
+            plan->have_caps = 1;
         } else if (strcmp(key, "seccomp") == 0) {
             parse_hex(v, &plan->seccomp, &plan->seccomp_len);
         } else if (strcmp(key, "net") == 0) {

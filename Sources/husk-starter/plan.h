@@ -53,6 +53,8 @@ struct plan {
     const char *hostname;
     struct rlimit_rec *rlimits;
     size_t nrlimits;
+    unsigned long long caps; /* fakeroot: capabilities kept (bit N = capability N) */
+    int have_caps;
     unsigned char *seccomp;  /* classic BPF from seccomp=HEX, or NULL */
     size_t seccomp_len;
     /* --fakeroot with /etc/subuid ranges: ids 1..count map to start.. */

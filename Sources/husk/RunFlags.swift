@@ -79,6 +79,15 @@ struct RunFlags: ParsableArguments {
     @Flag(name: .long, help: "Allow mount, umount and new namespaces inside the container (nested containers; most useful with --fakeroot).")
     var allowNested = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With --fakeroot: keep these capabilities too (libcap names, comma-separated, or all). The default set is CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_SYS_ADMIN, CAP_SETFCAP, all confined to the user namespace.",
+        valueName: "CAPS"))
+    var addCaps: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("With --fakeroot: drop these capabilities (libcap names, comma-separated, or all).",
+                                            valueName: "CAPS"))
+    var dropCaps: [String] = []
+
     @Option(help: ArgumentHelp(
         "fuse: mount the image through FUSE; extract: extract it once into $TMPDIR/husk-$UID/rootfs and run from there; auto: extract only when /dev/fuse is unusable.",
         valueName: "auto|fuse|extract"))
@@ -105,6 +114,8 @@ struct RunFlags: ParsableArguments {
         options.rlimits = rlimit
         options.security = security
         options.allowNested = allowNested
+        options.addCaps = addCaps
+        options.dropCaps = dropCaps
         options.mode = mode
         return options
     }
@@ -154,6 +165,17 @@ let runDiscussion = """
     the --env-passthrough patterns (none with --cleanenv; --env-passthrough all adds every host variable \
     below the image's Env, as Singularity does); (4) --env-file FILE, then host HUSK_ENV_NAME=VALUE as \
     NAME, then --env NAME=VALUE. Nothing else from the host gets in; husk env IMAGE prints the result.
+
+    SECURITY: no privilege is ever gained: no_new_privs is always set, every mount is nosuid and nodev \
+    (but the /dev bind), setuid binaries in the image run as you, and all capabilities are dropped; with \
+    --fakeroot a minimal set is kept inside the user namespace (see --add-caps; --drop-caps and --add-caps \
+    change it). A seccomp filter like Docker's default makes kexec, module loading, keyrings, bpf, \
+    perf_event_open, userfaultfd, setns, reboot, swap and clock changes, and (unless --allow-nested) mount, \
+    umount, pivot_root and new user namespaces fail with EPERM, and ptrace unless --pid; --security \
+    seccomp=FILE.json uses a Docker/OCI profile instead, seccomp=unconfined none. /proc/sys and /sys are \
+    read-only. The host's PID and network namespaces are shared by default, so MPI and batch jobs work; \
+    --pid, --net, --ipc, --uts/--hostname and --containall (--contain --pid --ipc --cleanenv) separate \
+    more; --rlimit lowers resource limits.
 
     EXIT STATUS: the command's; 128+N when it is killed by signal N; 127 when it is not found in the \
     image; 126 when it is not executable; 255 with a one-line message when Husk fails before the command \
