@@ -8,7 +8,7 @@ HUSK=${HUSK:-husk}
 MAN=${HUSK_MAN:-$here/../Man}
 
 check "husk --version prints a version" sh -c '"$1" --version | grep -Eq "^[0-9]+\.[0-9]+\.[0-9]+$"' _ "$HUSK"
-check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
+check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env instance; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
 check "unknown subcommand is a usage error (non-zero)" sh -c '! "$1" frobnicate >/dev/null 2>&1' _ "$HUSK"
 check "convert without arguments is a usage error" sh -c '! "$1" convert >/dev/null 2>&1' _ "$HUSK"
 check_fails "unknown source transport" "unknown image source" "$HUSK" convert ftp://example/x out.sqsh
@@ -25,4 +25,12 @@ for command in convert inspect run exec shell env; do
         check "husk-$command(1) documents $flag" grep -q -- "Fl -${flag#--}" "$page"
     done
 done
+for command in start list stop; do
+    page=$MAN/husk-instance-$command.1
+    check "Man/husk-instance-$command.1 exists" test -s "$page"
+    for flag in $("$HUSK" instance "$command" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+        check "husk-instance-$command(1) documents $flag" grep -q -- "Fl -${flag#--}" "$page"
+    done
+done
+check "Man/husk-instance.1 exists" test -s "$MAN/husk-instance.1"
 summary

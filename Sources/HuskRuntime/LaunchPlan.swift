@@ -51,6 +51,9 @@ public struct LaunchPlan: Equatable, Sendable {
 
     public var name: String
     public var root: Root
+    /// `husk exec instance://NAME`: enter the namespaces of this instance's
+    /// starter instead of building a container (no image, mounts or files).
+    public var join: Int32?
     public var outsideUID: UInt32
     public var outsideGID: UInt32
     public var insideUID: UInt32
@@ -82,11 +85,15 @@ public struct LaunchPlan: Equatable, Sendable {
     /// The wire format `husk-starter` reads.
     public func encoded() -> [UInt8] {
         var records: [String] = ["name=\(name)"]
-        switch root {
-        case .squashfs(let path, let offset):
-            records += ["image=\(path)", "offset=\(offset)"]
-        case .directory(let path):
-            records.append("rootfs=\(path)")
+        if let join {
+            records.append("join=\(join)")
+        } else {
+            switch root {
+            case .squashfs(let path, let offset):
+                records += ["image=\(path)", "offset=\(offset)"]
+            case .directory(let path):
+                records.append("rootfs=\(path)")
+            }
         }
         records += [
             "uid=\(outsideUID)", "gid=\(outsideGID)", "ctr_uid=\(insideUID)", "ctr_gid=\(insideGID)",

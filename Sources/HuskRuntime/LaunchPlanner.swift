@@ -27,6 +27,7 @@ public struct LaunchPlanner {
                                                  "/usr", "/var"]
 
     public func plan(arguments: [String]) throws -> LaunchPlan {
+        if let instance = image.instance { return try joinPlan(instance, arguments: arguments) }
         let inside = user.inside(fakeroot: options.fakeroot)
         var plan = LaunchPlan(name: image.name, root: try root(), outsideUID: user.uid, outsideGID: user.gid,
                               insideUID: inside.uid, insideGID: inside.gid)
@@ -61,6 +62,27 @@ public struct LaunchPlanner {
 
     /// The default filter; none with `--security seccomp=unconfined`; a
     /// Docker/OCI JSON profile with `--security seccomp=FILE`.
+    /// `husk exec instance://NAME`: the instance's identity and namespaces;
+    /// environment, working directory, limits and confinement as for exec.
+    func joinPlan(_ instance: InstanceState, arguments: [String]) throws -> LaunchPlan {
+        var planner = self
+        planner.options.fakeroot = instance.fakeroot
+        planner.options.pid = true  // instances always have their own PID namespace
+        let inside = user.inside(fakeroot: instance.fakeroot)
+        var plan = LaunchPlan(name: image.name, root: image.root, outsideUID: user.uid, outsideGID: user.gid,
+                              insideUID: inside.uid, insideGID: inside.gid)
+        plan.join = instance.pid
+        plan.fakeroot = instance.fakeroot
+        plan.workingDirectory = options.workingDirectory ?? BindOption.normalize(currentDirectory)
+        plan.environment = try planner.environment(inside: inside).resolve()
+        plan.resourceLimits = try options.rlimits.map { try ResourceLimit(parsing: $0) }
+        let capabilities = try planner.capabilitySet()
+        plan.capabilities = capabilities.mask
+        plan.seccomp = try planner.seccompFilter(capabilities: capabilities)?.hex
+        plan.arguments = arguments
+        return plan
+    }
+
     /// Kept inside: none, or with `--fakeroot` the default set adjusted by
     /// `--add-caps` and `--drop-caps` (in that order).
     func capabilitySet() throws -> CapabilitySet {

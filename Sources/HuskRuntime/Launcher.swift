@@ -32,7 +32,8 @@ public enum Launcher {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public static func exec(_ plan: LaunchPlan, starter: String) throws -> Never {
+    /// The plan in a memfd, positioned at its start.
+    static func planDescriptor(_ plan: LaunchPlan) throws -> Int32 {
         let bytes = plan.encoded()
         let fd = husk_memfd("husk-launch-plan")
         guard fd >= 0 else { throw HuskError.io(errno, "memfd", doing: "cannot pass the launch plan through") }
@@ -43,6 +44,27 @@ public enum Launcher {
             written += n
         }
         lseek(fd, 0, SEEK_SET)
+        return fd
+    }
+
+    /// Starts the starter in its own session with output to files; returns its pid.
+    public static func spawnDetached(_ plan: LaunchPlan, starter: String, output: String, errors: String) throws -> Int32 {
+        let fd = try planDescriptor(plan)
+        defer { close(fd) }
+        let out = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let err = open(errors, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        defer {
+            if out >= 0 { close(out) }
+            if err >= 0 { close(err) }
+        }
+        guard out >= 0, err >= 0 else { throw HuskError.io(errno, output, doing: "cannot create") }
+        let pid = husk_spawn_detached(starter, fd, out, err)
+        guard pid > 0 else { throw HuskError.io(errno, starter, doing: "cannot start") }
+        return pid
+    }
+
+    public static func exec(_ plan: LaunchPlan, starter: String) throws -> Never {
+        let fd = try planDescriptor(plan)
         guard husk_pass_as_fd3(fd) == 0 else { throw HuskError.io(errno, "fd 3", doing: "cannot pass the launch plan as") }
         fflush(nil)  // all C streams: nothing buffered may be lost by execv
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("husk-starter"), nil]

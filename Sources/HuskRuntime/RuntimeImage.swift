@@ -19,6 +19,10 @@ public struct RuntimeImage {
     private let fileReader: (String) throws -> [UInt8]?
     /// Set for squashfs images (extract mode reads through it).
     let squashReader: SquashReader?
+    /// Set for `instance://NAME`: the running instance to enter.
+    public var instance: InstanceState?
+
+    public static let instancePrefix = "instance://"
 
     /// A regular file of the image (e.g. `etc/passwd`), nil if absent.
     public func readFile(_ path: String) throws -> [UInt8]? { try fileReader(path) }
@@ -33,6 +37,17 @@ public struct RuntimeImage {
     public static func open(_ argument: String, cacheDirectory: String) throws -> RuntimeImage {
         if argument.hasPrefix("docker://") {
             throw HuskError(.usage, "\(argument): registry images are not supported yet; export the image (docker save / skopeo copy) and use docker-archive: or oci:")
+        }
+        if argument.hasPrefix(instancePrefix) {
+            let name = String(argument.dropFirst(instancePrefix.count))
+            let store = InstanceStore(environment: ProcessInfo.processInfo.environment)
+            guard let state = store.load(name), InstanceStore.isAlive(state) else {
+                throw HuskError(.notFound, "no running instance \(name) (husk instance list shows them)")
+            }
+            var image = try open(state.image, cacheDirectory: cacheDirectory)
+            image.instance = state
+            image.name = name
+            return image
         }
         if argument.hasPrefix("oci:") || argument.hasPrefix("oci-archive:") || argument.hasPrefix("docker-archive:") {
             return try openSquashfs(try convertIntoCache(argument, cacheDirectory: cacheDirectory))

@@ -22,6 +22,7 @@
 #include "CSquashFuse.h"
 #include "launch.h"
 #include "plan.h"
+#include "join.h"
 #include "namespaces.h"
 #include "rootfs.h"
 #include "supervise.h"
@@ -32,6 +33,18 @@ int main(void) {
     struct plan plan;
     plan_read(3, &plan);
     mode_t saved_umask = umask(0);
+
+    if (plan.join) {
+        /* husk exec instance://NAME: the instance built everything already. */
+        join_namespaces(&plan);
+        fork_and_supervise(NULL, 0);
+        if (plan.cwd && chdir(plan.cwd) < 0)
+            (void)chdir("/");
+        apply_rlimits(&plan);
+        drop_privileges(&plan);
+        umask(saved_umask);
+        exec_command(&plan);
+    }
 
     enter_namespaces(&plan);
     enter_extra_namespaces(&plan);

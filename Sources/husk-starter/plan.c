@@ -10,6 +10,9 @@
  * order):
  *
  *   name=IMAGE-DISPLAY-NAME            for messages ("CMD: not found in NAME")
+ *   join=PID                           instead of image=/rootfs= and mounts:
+ *                                      enter the namespaces of instance
+ *                                      starter PID (husk exec instance://)
  *   image=/abs/path.sqsh               squashfs image, served over FUSE
  *   rootfs=/abs/dir                    or: a plain directory (extracted image)
  *   offset=N                           bytes into image= where squashfs starts
@@ -257,6 +260,8 @@ void plan_read(int fd, struct plan *plan) {
             plan->pid1 = parse_bool(key, v);
         } else if (strcmp(key, "cwd") == 0) {
             plan->cwd = v;
+        } else if (strcmp(key, "join") == 0) {
+            plan->join = (pid_t)parse_num(key, v, 10);
         } else if (strcmp(key, "caps") == 0) {
             plan->caps = parse_num(key, v, 16);
             plan->have_caps = 1;
@@ -338,7 +343,7 @@ void plan_read(int fd, struct plan *plan) {
         }
     }
 
-    if (!plan->image == !plan->rootfs)
+    if (!plan->join && !plan->image == !plan->rootfs)
         fail("launch plan: exactly one of image= and rootfs= is required (" MISMATCH_HINT ")");
     if (!have_uid || !have_gid)
         fail("launch plan: uid= and gid= are required (" MISMATCH_HINT ")");

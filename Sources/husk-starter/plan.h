@@ -43,6 +43,7 @@ struct rlimit_rec {
 
 struct plan {
     const char *name;
+    pid_t join;         /* join=PID: enter that instance's namespaces instead of building one */
     const char *image;
     const char *rootfs;
     uint64_t offset;

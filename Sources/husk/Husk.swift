@@ -15,7 +15,7 @@ struct Husk: ParsableCommand {
             read-only squashfs file for a shared filesystem, and inspect it.
             """,
         version: HuskVersion.current,
-        subcommands: [Convert.self, Inspect.self, Run.self, Exec.self, Shell.self, Env.self])
+        subcommands: [Convert.self, Inspect.self, Run.self, Exec.self, Shell.self, Env.self, Instance.self])
 
     /// Errors become one line, `husk: MESSAGE`, and exit status 1, or 255 for
     /// the commands that run a container (DESIGN.md §3: a job script must tell

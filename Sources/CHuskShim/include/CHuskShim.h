@@ -13,4 +13,6 @@ void husk_sqfs_store_incompressible_blocks_raw(void *compressor);
 /* The launch plan travels to husk-starter in a memfd that becomes fd 3. */
 int husk_memfd(const char *name);
 int husk_pass_as_fd3(int fd);
+/* Starts PATH detached (new session) with PLANFD as fd 3; returns its pid or -1. */
+int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd);
 #endif
