@@ -113,6 +113,12 @@ touch "/tmp/husk-run-probe-$$"
 check "/tmp is the host's by default" "$HUSK" exec "$IMG" test -e "/tmp/husk-run-probe-$$"
 check "--contain: a fresh /tmp" sh -c '! "$1" exec --contain "$2" test -e "/tmp/husk-run-probe-$$"' _ "$HUSK" "$IMG"
 rm -f "/tmp/husk-run-probe-$$"
+out "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero" "--contain: a minimal /dev (no host devices)" \
+    sh -c '"$1" exec --contain --pwd / "$2" ls /dev | tr "\n" " " | sed "s/ \$//"' _ "$HUSK" "$IMG"
+check "--contain: /dev/null, /dev/urandom and /dev/fd work" "$HUSK" exec --contain --pwd / "$IMG" \
+    sh -c 'echo x > /dev/null && head -c 4 /dev/urandom | wc -c | grep -q 4 && ls /dev/fd/ | grep -q "^0$"'
+check "--contain: -B into the fresh /tmp lands inside it" sh -c '
+    "$1" exec --contain --pwd / -B "$3:/tmp/in" "$2" sh -c "echo c > /tmp/in/contained" && [ -e "$3/contained" ]' _ "$HUSK" "$IMG" "$W/data"
 check "/dev/null, /dev/zero and /dev/urandom work" "$HUSK" exec "$IMG" sh -c 'echo x > /dev/null && head -c 1 /dev/zero | wc -c | grep -q 1 && head -c 4 /dev/urandom | wc -c | grep -q 4'
 check "/proc is mounted" "$HUSK" exec "$IMG" test -r /proc/self/status
 out "2" "--pid: the command is PID 2 under a small init" "$HUSK" exec --pid "$IMG" sh -c 'echo $$'

@@ -74,7 +74,20 @@ public struct LaunchPlan: Equatable, Sendable {
     public var seccomp: String?
     public var files: [File] = []
     public var binds: [Bind] = []
-    public var tmpfs: [String] = []
+    /// Fresh tmpfs mounts, with the mode of their root.
+    public var tmpfs: [Tmpfs] = []
+
+    public struct Tmpfs: Equatable, Sendable {
+        public var destination: String
+        public var mode: UInt16 = 0o1777
+    }
+    /// Made after the mounts (e.g. /dev/fd in the minimal /dev of --contain).
+    public var symlinks: [Symlink] = []
+
+    public struct Symlink: Equatable, Sendable {
+        public var destination: String
+        public var target: String
+    }
     public var workingDirectory: String = "/"
     /// Directories to create when the image lacks them (its WorkingDir).
     public var directories: [String] = []
@@ -109,8 +122,11 @@ public struct LaunchPlan: Equatable, Sendable {
                         "subuid=\(ids.uidStart):\(ids.uidCount)", "subgid=\(ids.gidStart):\(ids.gidCount)"]
         }
         records += files.map { "file=\($0.destination)\t\(String($0.mode, radix: 8))\t\($0.content)" }
+        // Fresh tmpfs mounts first, so binds into them (-B /data:/tmp/in,
+        // the nodes of --contain's /dev) land inside rather than under them.
+        records += tmpfs.map { "tmpfs=\($0.destination)\t\(String($0.mode, radix: 8))" }
         records += binds.map { "bind=\($0.source)\t\($0.destination)\t\($0.flags)" }
-        records += tmpfs.map { "tmpfs=\($0)" }
+        records += symlinks.map { "symlink=\($0.destination)\t\($0.target)" }
         records.append("cwd=\(workingDirectory)")
         records += directories.map { "mkdir=\($0)" }
         records += environment.map { "env=\($0)" }

@@ -50,7 +50,13 @@ public struct LaunchPlanner {
                   content: IdentityFiles.group(image: try imageText("etc/group"), user: inside)),
         ]
         plan.binds = try binds(inside: inside)
-        if options.contain { plan.tmpfs = ["/tmp", "/var/tmp"] }
+        if options.contain {
+            // /dev must not be sticky and world-writable: the kernel then
+            // refuses O_CREAT opens of devices owned by others (> /dev/null).
+            plan.tmpfs = [.init(destination: "/dev", mode: 0o755), .init(destination: "/dev/shm"),
+                          .init(destination: "/tmp"), .init(destination: "/var/tmp")]
+            plan.symlinks = Self.minimalDevLinks
+        }
         plan.workingDirectory = workingDirectory(binds: plan.binds)
         if plan.workingDirectory == image.config?.WorkingDir, !image.has(String(plan.workingDirectory.dropFirst())) {
             plan.directories = [plan.workingDirectory]  // OCI runtimes create a missing WorkingDir
@@ -147,10 +153,29 @@ public struct LaunchPlanner {
         return (user.home, user.home)
     }
 
-    func binds(inside: UserIdentity) throws -> [LaunchPlan.Bind] {
-        var binds: [LaunchPlan.Bind] = [
-            .init(source: "/dev", destination: "/dev", readOnly: false, recursive: true, devices: true),
+    /// `--contain`'s /dev: a fresh tmpfs with only these nodes, pts and shm.
+    static let minimalDevNodes = ["null", "zero", "full", "random", "urandom", "tty"]
+    static let minimalDevLinks: [LaunchPlan.Symlink] = [
+        .init(destination: "/dev/fd", target: "/proc/self/fd"),
+        .init(destination: "/dev/stdin", target: "/proc/self/fd/0"),
+        .init(destination: "/dev/stdout", target: "/proc/self/fd/1"),
+        .init(destination: "/dev/stderr", target: "/proc/self/fd/2"),
+        .init(destination: "/dev/ptmx", target: "pts/ptmx"),
+    ]
+
+    func devBinds() -> [LaunchPlan.Bind] {
+        guard options.contain else {
+            return [.init(source: "/dev", destination: "/dev", readOnly: false, recursive: true, devices: true)]
+        }
+        return Self.minimalDevNodes.map {
+            .init(source: "/dev/\($0)", destination: "/dev/\($0)", readOnly: false, optional: true, devices: true)
+        } + [
+            .init(source: "/dev/pts", destination: "/dev/pts", readOnly: false, recursive: true, optional: true, devices: true),
         ]
+    }
+
+    func binds(inside: UserIdentity) throws -> [LaunchPlan.Bind] {
+        var binds: [LaunchPlan.Bind] = devBinds()
         if !options.pid {
             // Without a PID namespace, a new procfs cannot be mounted; the host's is bound.
             binds.append(.init(source: "/proc", destination: "/proc", readOnly: false, recursive: true))

@@ -36,7 +36,9 @@
  *   file=DST<TAB>MODE<TAB>CONTENT    * write CONTENT to DST (MODE octal)
  *   bind=SRC<TAB>DST<TAB>FLAGS       * FLAGS: comma list of ro, rw, rec, opt,
  *                                      dev, user (see BIND_* in plan.h)
- *   tmpfs=DST                        * fresh tmpfs (nosuid,nodev, mode 1777)
+ *   tmpfs=DST[<TAB>MODE]             * fresh tmpfs (nosuid,nodev; mode octal,
+ *                                      default 1777)
+ *   symlink=DST<TAB>TARGET           * made after all mounts (kept if DST exists)
  *   cwd=/dir/inside                    working directory (falls back to /)
  *   mkdir=/dir/inside                * created when the image lacks it (the
  *                                      image's WorkingDir, as OCI runtimes do)
@@ -323,11 +325,25 @@ void plan_read(int fd, struct plan *plan) {
             m->flags = parse_bind_flags(p);
             if ((m->flags & BIND_USER) && is_kernel_fs_path(dst))
                 fail("bind destination %s: refusing to mount over /proc, /dev or /sys", dst);
+        } else if (strcmp(key, "symlink") == 0) {
+            char *p = v;
+            char *dst = next_field(&p, key);
+            check_abs(key, dst);
+            plan->symlinks = xrealloc(plan->symlinks, (plan->nsymlinks + 1) * sizeof *plan->symlinks);
+            plan->symlinks[plan->nsymlinks].dst = dst;
+            plan->symlinks[plan->nsymlinks++].target = p;
         } else if (strcmp(key, "tmpfs") == 0) {
+            char *tab = strchr(v, '\t');
+            unsigned mode = 01777;
+            if (tab) {
+                *tab = '\0';
+                mode = (unsigned)parse_num("tmpfs mode", tab + 1, 8) & 07777;
+            }
             check_abs(key, v);
             struct mount_op *m = add_mount(plan);
             m->kind = MOUNT_TMPFS;
             m->dst = v;
+            m->tmpfs_mode = mode;
         } else if (strcmp(key, "env") == 0) {
             if (!strchr(v, '='))
                 fail("launch plan: env record '%s' has no '=' (" MISMATCH_HINT ")", v);

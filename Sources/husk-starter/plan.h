@@ -25,6 +25,7 @@ struct mount_op {
     unsigned flags;     /* BIND_* */
     int src_fd;         /* bind: O_PATH fd opened before /tmp is shadowed; -1 = skip */
     int src_is_dir;
+    unsigned tmpfs_mode; /* tmpfs: mode of its root (default 01777) */
 };
 
 struct file_rec {
@@ -39,6 +40,12 @@ struct rlimit_rec {
     int resource;       /* RLIMIT_* */
     const char *name;
     unsigned long long soft, hard; /* RLIM_INFINITY for "unlimited" */
+};
+
+/* symlink=DST<TAB>TARGET, made after the mounts (e.g. /dev/fd in a fresh /dev). */
+struct symlink_rec {
+    char *dst;          /* cleaned */
+    const char *target; /* as given, not resolved */
 };
 
 struct plan {
@@ -64,6 +71,8 @@ struct plan {
     const char *cwd;
     char **dirs;        /* mkdir= records: directories created when missing */
     size_t ndirs;
+    struct symlink_rec *symlinks;
+    size_t nsymlinks;
     struct file_rec *files;
     size_t nfiles;
     struct mount_op *mounts;

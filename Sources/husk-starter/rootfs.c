@@ -295,6 +295,19 @@ static int ensure_in_root(int rootfd, const char *dst, int want_dir, int no_crea
     return cur;
 }
 
+/* DST's parent inside the root (created if missing), then the link; an
+   existing DST is left as it is. */
+static void make_symlink(int rootfd, const struct symlink_rec *l, int no_create) {
+    char parent[4096];
+    const char *slash = strrchr(l->dst, '/');
+    size_t n = (size_t)(slash - l->dst);
+    snprintf(parent, sizeof parent, "%.*s", (int)(n ? n : 1), n ? l->dst : "/");
+    int dirfd = ensure_in_root(rootfd, parent, 1, no_create, "symlink");
+    if (symlinkat(l->target, dirfd, slash + 1) < 0 && errno != EEXIST)
+        fail_errno(errno, NULL, "creating the symlink %s -> %s", l->dst, l->target);
+    close(dirfd);
+}
+
 static void do_mount(int rootfd, const struct plan *plan, const struct mount_op *m, int no_create) {
     if (m->kind == MOUNT_BIND && m->src_fd < 0)
         return; /* optional, missing */
@@ -324,7 +337,9 @@ static void do_mount(int rootfd, const struct plan *plan, const struct mount_op 
         break;
     }
     case MOUNT_TMPFS:
-        if (mount("tmpfs", tproc, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+        char options[32];
+        snprintf(options, sizeof options, "mode=%o", m->tmpfs_mode ? m->tmpfs_mode : 01777);
+        if (mount("tmpfs", tproc, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
             fail_errno(errno, NULL, "mounting a tmpfs on %s", m->dst);
         break;
     case MOUNT_PROC:
@@ -416,6 +431,8 @@ void build_root(const struct plan *plan) {
             bind_file_fallback(rootfd, &plan->files[i], i);
     for (size_t i = 0; i < plan->nmounts; i++)
         do_mount(rootfd, plan, &plan->mounts[i], fallback);
+    for (size_t i = 0; i < plan->nsymlinks; i++)
+        make_symlink(rootfd, &plan->symlinks[i], fallback);
     close(rootfd);
     close(lowerfd);
     close(upperfd);
