@@ -55,6 +55,9 @@ check "kernel tunables: /proc/sys is mounted read-only, and writes fail even as 
     ! "$1" exec --fakeroot "$2" sh -c "echo 1 > /proc/sys/kernel/sysrq" 2>/dev/null' _ "$HUSK" "$IMG"
 check "kernel objects: /sys is read-only" sh -c '
     ! "$1" exec --fakeroot "$2" sh -c "echo x > /sys/kernel/uevent_helper" 2>"$3/err" && grep -qi "read-only" "$3/err"' _ "$HUSK" "$IMG" "$W"
+check "kernel objects behind submounts: every mount under /sys and /proc/sys is read-only" sh -c '
+    "$1" exec --fakeroot "$2" cat /proc/self/mountinfo | awk "\$5 ~ /^\/(sys|proc\/sys)(\/|\$)/ {print \$5, \$6}" > "$3/mounts"
+    [ -s "$3/mounts" ] && ! grep -v " ro," "$3/mounts"' _ "$HUSK" "$IMG" "$W"
 check "seeing other processes: with --pid only the container's" sh -c '
     n=$("$1" exec --pid "$2" sh -c "ls /proc | grep -c \"^[0-9]\"") && [ "$n" -le 4 ]' _ "$HUSK" "$IMG"
 check "reaching the network: with --net only lo exists" sh -c '

@@ -334,14 +334,27 @@ static void do_mount(int rootfd, const struct plan *plan, const struct mount_op 
         if (extra && remount_bind(target, extra) < 0)
             fail_errno(errno, NULL, "remounting %s %s", m->dst,
                        (m->flags & BIND_RO) ? "read-only" : "nosuid,nodev");
+        /* A remount changes only the top mount of a recursive bind; the
+           submounts (cgroup under /sys, say) need mount_setattr. */
+        if ((m->flags & BIND_REC) && extra) {
+            struct mount_attr attr = {0};
+            if (m->flags & BIND_RO)
+                attr.attr_set |= MOUNT_ATTR_RDONLY;
+            if (!(m->flags & BIND_DEV))
+                attr.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+            if (mount_setattr(AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr) < 0 && errno != ENOSYS)
+                fail_errno(errno, NULL, "making the submounts of %s %s", m->dst,
+                           (m->flags & BIND_RO) ? "read-only" : "nosuid,nodev");
+        }
         break;
     }
-    case MOUNT_TMPFS:
+    case MOUNT_TMPFS: {
         char options[32];
         snprintf(options, sizeof options, "mode=%o", m->tmpfs_mode ? m->tmpfs_mode : 01777);
         if (mount("tmpfs", tproc, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
             fail_errno(errno, NULL, "mounting a tmpfs on %s", m->dst);
         break;
+    }
     case MOUNT_PROC:
         if (mount("proc", tproc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             fail_errno(errno, "a new /proc needs a fully visible /proc on the host",
