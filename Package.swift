@@ -6,7 +6,7 @@ let package = Package(
     name: "Husk",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskSquash", "HuskSystem", "HuskRuntime"]),
+        .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem", "HuskRuntime"]),
         .executable(name: "husk", targets: ["husk"]),
         .executable(name: "husk-starter", targets: ["husk-starter"]),
     ],
@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries from Debian, one module map + shim.h each.
@@ -39,6 +42,16 @@ let package = Package(
             "CHuskShim",
         ]),
         .target(name: "HuskOCI", dependencies: ["HuskCore", "CLibArchive"]),
+        // The OCI distribution client and the blob cache (DESIGN.md §4). Its own
+        // module so that conversion and its tests do not pull in SwiftNIO.
+        .target(name: "HuskRegistry", dependencies: [
+            "HuskCore", "HuskOCI",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .target(name: "HuskSquash", dependencies: ["HuskCore", "HuskOCI", "CLibSquashFS", "CLibArchive", "CLibISAL", "CHuskShim"]),
         // Serves a squashfs through FUSE from inside the starter (libsquashfuse_ll).
         .target(name: "CSquashFuse", dependencies: ["CFuse3"],
@@ -47,9 +60,9 @@ let package = Package(
         // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
         .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
         .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp", "CLibCap"]),
-        .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "HuskSystem", "CHuskShim"]),
+        .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem", "CHuskShim"]),
         .executableTarget(name: "husk", dependencies: [
-            "HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime", "CHuskShim",
+            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskRuntime", "CHuskShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -58,6 +71,7 @@ let package = Package(
         .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore"]),
         .testTarget(name: "HuskSystemTests", dependencies: ["HuskSystem"]),
         .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskTestSupport"]),
+        .testTarget(name: "HuskRegistryTests", dependencies: ["HuskRegistry", "HuskOCI"]),
         .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive", "HuskTestSupport"]),
         .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "HuskTestSupport"]),
     ],

@@ -54,6 +54,22 @@ public final class FileByteSource: ByteSource {
     }
 }
 
+/// Bytes already in memory (a config, a manifest).
+public final class MemoryByteSource: ByteSource {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - offset)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + n)])) }
+        offset += n
+        return n
+    }
+}
+
 /// Passes bytes through while hashing them; at the end checks size and digest.
 /// A blob that does not match is an error at the moment its last byte is read,
 /// so nothing derived from it is ever committed.

@@ -32,7 +32,7 @@ public enum LocalImageResolver {
         }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let error as HuskError {
@@ -145,7 +145,7 @@ public enum LocalImageResolver {
         return manifest
     }
 
-    static func resolveManifest(reference: ImageReference, descriptor: Descriptor, manifest: ImageManifest,
+    public static func resolveManifest(reference: ImageReference, descriptor: Descriptor, manifest: ImageManifest,
                                 store: BlobStore) throws -> ResolvedImage {
         guard MediaType.configTypes.contains(manifest.config.mediaType) else {
             throw HuskError(.unsupportedMediaType,

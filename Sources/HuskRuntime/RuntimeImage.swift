@@ -1,6 +1,7 @@
 import Foundation
 import HuskCore
 import HuskOCI
+import HuskRegistry
 import HuskSquash
 
 /// What `husk run|exec|shell|env` runs: a Husk squashfs file, a directory
@@ -34,9 +35,16 @@ public struct RuntimeImage {
         return lstat(self.path + "/" + path, &st) == 0
     }
 
-    public static func open(_ argument: String, cacheDirectory: String) throws -> RuntimeImage {
+    /// `registry` fetches `docker://` images (with its `--pull` policy).
+    public static func open(_ argument: String, cacheDirectory: String,
+                            registry: (RegistryImages, PullPolicy)? = nil) throws -> RuntimeImage {
         if argument.hasPrefix("docker://") {
-            throw HuskError(.usage, "\(argument): registry images are not supported yet; export the image (docker save / skopeo copy) and use docker-archive: or oci:")
+            guard case .registry(let reference) = try ImageReference(parsing: argument) else {
+                throw HuskError(.invalidReference, "\(argument): not a registry reference")
+            }
+            let (images, policy) = registry ?? (RegistryImages(cacheRoot: cacheDirectory,
+                settings: RegistrySettings(environment: ProcessInfo.processInfo.environment)), .missing)
+            return try openSquashfs(try images.image(reference, policy: policy))
         }
         if argument.hasPrefix(instancePrefix) {
             let name = String(argument.dropFirst(instancePrefix.count))
@@ -44,7 +52,7 @@ public struct RuntimeImage {
             guard let state = store.load(name), InstanceStore.isAlive(state) else {
                 throw HuskError(.notFound, "no running instance \(name) (husk instance list shows them)")
             }
-            var image = try open(state.image, cacheDirectory: cacheDirectory)
+            var image = try open(state.image, cacheDirectory: cacheDirectory, registry: registry)
             image.instance = state
             image.name = name
             return image
@@ -113,14 +121,6 @@ public struct RuntimeImage {
 
     static func convertIntoCache(_ source: String, cacheDirectory: String) throws -> String {
         let image = try LocalImageResolver.resolve(try ImageReference(parsing: source), platform: nil)
-        let directory = cacheDirectory + "/images"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let path = "\(directory)/\(image.identity.hex).sqsh"
-        if FilePath.exists(path) { return path }
-        // Concurrent jobs may convert the same image; each writes its own
-        // temp file and the renames are atomic, so readers never see half a file.
-        HuskLog.logger.info("converting \(source) into \(path)")
-        _ = try ImageConverter.convert(image, to: path, options: .init())
-        return path
+        return try ImageCache(root: cacheDirectory).converted(image)
     }
 }

@@ -11,11 +11,13 @@ struct Husk: ParsableCommand {
         commandName: "husk",
         abstract: "Rootless, daemonless containers for HPC from one squashfs file.",
         discussion: """
-            Convert OCI images (OCI layouts, oci-archive and docker-archive tarballs) into one \
-            read-only squashfs file for a shared filesystem, and inspect it.
+            Convert OCI images (registries, OCI layouts, oci-archive and docker-archive tarballs) \
+            into one read-only squashfs file for a shared filesystem, inspect it, push it back, \
+            and run it as yourself: no root, no daemon.
             """,
         version: HuskVersion.current,
-        subcommands: [Convert.self, Inspect.self, Run.self, Exec.self, Shell.self, Env.self, Instance.self])
+        subcommands: [Convert.self, Inspect.self, Pull.self, Push.self, Login.self, Logout.self, Cache.self,
+                      Run.self, Exec.self, Shell.self, Env.self, Instance.self])
 
     /// Errors become one line, `husk: MESSAGE`, and exit status 1, or 255 for
     /// the commands that run a container (DESIGN.md §3: a job script must tell

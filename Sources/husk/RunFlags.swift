@@ -120,14 +120,21 @@ struct RunFlags: ParsableArguments {
         return options
     }
 
-    @Argument(help: "The image: FILE.sqsh, a directory, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
+    @Option(help: "For docker:// images: always ask the registry what the tag names now, use the cached image when there is one (missing, the default), or never use the network.")
+    var pull: PullPolicy = .missing
+
+    @OptionGroup var registry: RegistryFlags
+
+    @Argument(help: "The image: FILE.sqsh, a directory, docker://REF, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
     var image: String
 
     /// Sets up logging, resolves the image and builds a planner for it.
     func planner() throws -> LaunchPlanner {
         global.bootstrapLogging()
         let host = ProcessInfo.processInfo.environment
-        let image = try RuntimeImage.open(self.image, cacheDirectory: RuntimeImage.defaultCacheDirectory(environment: host))
+        let cache = RuntimeImage.defaultCacheDirectory(environment: host)
+        let registry = RegistryImages(cacheRoot: cache, settings: self.registry.settings(), showProgress: !global.quiet)
+        let image = try RuntimeImage.open(self.image, cacheDirectory: cache, registry: (registry, pull))
         return LaunchPlanner(image: image, options: options, user: UserIdentity.current(), hostEnvironment: host,
                              currentDirectory: FileManager.default.currentDirectoryPath)
     }
@@ -143,8 +150,9 @@ struct RunFlags: ParsableArguments {
 /// Shared by the pages of run, exec, shell and env.
 let runDiscussion = """
     IMAGE is a .sqsh file written by husk convert, a directory (a sandbox), or any source husk convert \
-    takes (oci:DIR, oci-archive:FILE, docker-archive:FILE), converted once into \
-    ${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}/images and reused.
+    takes (oci:DIR, oci-archive:FILE, docker-archive:FILE), or a registry image docker://REF, \
+    pulled (see husk-pull(1)) and converted once into ${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}/images \
+    and reused by manifest digest; --pull says when the registry is asked again.
 
     IDENTITY: you run as yourself (same uid, gid and user name; /etc/passwd and /etc/group are the image's \
     plus your entry; supplementary groups show as nogroup), or as uid 0 with --fakeroot (with an /etc/subuid and /etc/subgid range and Debian's \

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import HuskCore
+import HuskOCI
+import HuskRegistry
+import HuskRuntime
+
+extension PullPolicy: ExpressibleByArgument {}
+
+/// How to reach registries; shared by pull, push, login and the commands
+/// that run `docker://` images.
+struct RegistryFlags: ParsableArguments {
+    @Option(name: .customLong("ca-cert"), help: ArgumentHelp(
+        "Also trust this CA certificate (PEM) for the registry. Repeatable. Per registry: put it in $XDG_CONFIG_HOME/husk/certs.d/HOST:PORT/ca.crt.",
+        valueName: "FILE"))
+    var caCert: [String] = []
+
+    @Flag(help: "Plain HTTP instead of HTTPS, for registries on this machine (127.0.0.1, localhost, ::1). A site allows others in HUSK_INSECURE_REGISTRIES.")
+    var insecure = false
+
+    func settings() -> RegistrySettings {
+        var settings = RegistrySettings(environment: ProcessInfo.processInfo.environment)
+        settings.caCertificates = caCert
+        settings.insecure = insecure
+        return settings
+    }
+
+    static func cacheRoot() -> String {
+        RuntimeImage.defaultCacheDirectory(environment: ProcessInfo.processInfo.environment)
+    }
+
+    static func reference(_ text: String) throws -> RegistryReference {
+        guard text.hasPrefix("docker://"), case .registry(let reference) = try ImageReference(parsing: text) else {
+            throw HuskError(.usage, "\(text): expected a registry reference docker://[HOST[:PORT]/]REPO[:TAG|@DIGEST]")
+        }
+        return reference
+    }
+
+    static func jobs(_ jobs: Int?) throws -> Int {
+        guard let jobs else { return 4 }
+        guard jobs >= 1 else { throw HuskError(.usage, "--jobs must be at least 1") }
+        return jobs
+    }
+}
