@@ -18,7 +18,7 @@ check_fails "inspect of a missing file" "no such" "$HUSK" inspect /nonexistent/i
 check_fails "inspect of a non-squashfs file" "not a squashfs" "$HUSK" inspect /etc/hostname
 
 check "Man/husk.1 exists" test -s "$MAN/husk.1"
-for command in convert inspect run exec shell env; do
+for command in convert inspect pull push login logout run exec shell env; do
     page=$MAN/husk-$command.1
     check "Man/husk-$command.1 exists" test -s "$page"
     for flag in $("$HUSK" "$command" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
@@ -33,4 +33,13 @@ for command in start list stop; do
     done
 done
 check "Man/husk-instance.1 exists" test -s "$MAN/husk-instance.1"
+for command in list clean; do
+    page=$MAN/husk-cache-$command.1
+    check "Man/husk-cache-$command.1 exists" test -s "$page"
+    for flag in $("$HUSK" cache "$command" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+        check "husk-cache-$command(1) documents $flag" grep -q -- "Fl -${flag#--}" "$page"
+    done
+done
+check_fails "pull of a non-registry reference" "docker://" "$HUSK" pull oci:/x
+check_fails "bad cache age" "invalid duration" "$HUSK" cache clean --older-than 3y
 summary

@@ -84,7 +84,8 @@ public final class RegistryClient: Sendable {
                 throw failure
             }
             let status = response.status.code
-            HuskLog.logger.debug("\(request.method) \(url) → \(status)")
+            // Without the query: signed redirect URLs carry credentials there.
+            HuskLog.logger.debug("\(request.method) \(url.prefix { $0 != "?" }) → \(status)")
             switch status {
             case 401:
                 let header = response.headers.first(name: "WWW-Authenticate") ?? ""
