@@ -429,8 +429,10 @@ check "push docker-archive:FILE: skopeo inspect reads it" \
 check "push docker-archive:FILE: runs from the registry" \
     out_is hi husk exec --insecure "docker://$PLAIN/test/dockerarchive:1" busybox echo hi
 
-check "fixture: skopeo pushes the multi-arch index" \
-    skopeo copy -q --all --preserve-digests --dest-tls-verify=false "oci:$MA:latest" "docker://$PLAIN/test/multi:1"
+# skopeo copy --all oci:DIR:TAG copies the manifest the tag names, not the
+# layout's index: registry/push-layout.py pushes the index itself.
+check "fixture: the multi-arch index pushed with registry/push-layout.py" \
+    "$PY" "$HERE/registry/push-layout.py" "$MA" "$PLAIN/test/multi:1"
 check "pull --platform linux/arm64 picks the arm64 manifest" \
     sh -c 'd=$("$1" pull -q --insecure --blobs-only --platform linux/arm64 "docker://$2" | tail -n 1) &&
         [ "$d" = "$3" ] || { echo "got [$d], expected [$3]"; exit 1; }' _ "$HUSK" "$PLAIN/test/multi:1" "$MA_ARM64"
@@ -456,7 +458,7 @@ check "skopeo inspect --raw of husk's push: the layout's manifest bytes" \
     sh -c 'skopeo inspect --raw --tls-verify=false "docker://$1" >"$2" && cmp "$2" "$3"' \
     _ "$PLAIN/test/busybox:1" "$W/husk-pushed.json" "$BB/blobs/sha256/${BB_MANIFEST#sha256:}"
 check "skopeo copy of husk's push to an OCI layout" \
-    skopeo copy -q --src-tls-verify=false "docker://$PLAIN/test/busybox:1" "oci:$W/skopeo-back:1"
+    skopeo copy -q --preserve-digests --src-tls-verify=false "docker://$PLAIN/test/busybox:1" "oci:$W/skopeo-back:1"
 check "skopeo's copy of husk's push converts to the same image" \
     sh -c '"$1" convert -q "oci:$2:1" "$3" >/dev/null' _ "$HUSK" "$W/skopeo-back" "$W/skopeo-back.sqsh"
 check "skopeo's copy of husk's push: the same image as the layout's" \

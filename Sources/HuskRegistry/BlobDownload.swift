@@ -114,6 +114,8 @@ extension BlobCache {
             throw HuskError(.digestMismatch,
                 "\(what): digest mismatch: content is \(actual) (deleted from the cache; the registry holds a corrupt copy)")
         }
+        // Read-only: a `husk pull OUTPUT` hard link must not write through into the cache.
+        fchmod(fd, 0o444)
         guard rename(partial, path(digest)) == 0 else { throw HuskError.io(errno, path(digest), doing: "cannot rename into place") }
     }
 

@@ -19,6 +19,7 @@ public final class RegistryClient: Sendable {
     let challenge = NIOLockedValueBox<AuthChallenge?>(nil)
     let retryDelays: [Double] = [0.5, 1, 2, 4]
     let resolved = NIOLockedValueBox(false)
+    static let userAgent = "husk/\(HuskVersion.current)"
 
     public init(registry: String, settings: RegistrySettings, credentials: RegistryCredentials? = nil) throws {
         endpoint = try RegistryEndpoint(name: registry, settings: settings)
@@ -64,6 +65,7 @@ public final class RegistryClient: Sendable {
             var http = HTTPClientRequest(url: url)
             http.method = request.method
             http.headers = request.headers
+            http.headers.replaceOrAdd(name: "User-Agent", value: Self.userAgent)
             if let body = request.body { http.body = try body() }
             let sameHost = URL(string: url)?.host == URL(string: endpoint.baseURL)?.host
             let authorization = sameHost ? try await authorization(scope: request.scope) : nil
@@ -172,6 +174,7 @@ public final class RegistryClient: Sendable {
             throw HuskError(.unauthorized, "\(endpoint.name): the token realm \(realm) is not a URL")
         }
         var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "User-Agent", value: Self.userAgent)
         if let credentials { request.headers.add(name: "Authorization", value: "Basic \(credentials.basic)") }
         let response: HTTPClientResponse
         do {

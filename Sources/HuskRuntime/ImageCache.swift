@@ -45,7 +45,11 @@ public struct ImageCache: Sendable {
             HuskLog.logger.info("waiting for another husk to \(action) \(digest.short)")
         }
         defer { lock.release() }
-        if !FilePath.exists(path) { try make() }
+        if !FilePath.exists(path) {
+            try make()
+            // Read-only, like the blobs: `husk pull OUTPUT` may hard-link it.
+            chmod(path, 0o444)
+        }
         return touched(path)
     }
 
