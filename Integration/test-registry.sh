@@ -685,6 +685,63 @@ HUSK_CACHEDIR=$W/cache-art check "pull of the artifact into the cache: the same 
 HUSK_CACHEDIR=$W/cache-art check "exec of the artifact from the registry" \
     out_is hi husk exec --insecure "docker://$PLAIN/test/art:1" busybox echo hi
 
+# ------------------- k. a registry that lies, fails, mounts, expires tokens --
+
+# The registry's storage holds a layer whose bytes no longer match its digest.
+TAMPER_LAYER=""
+HUSK_CACHEDIR=$W/cache-tamper-push check "fixture: push busybox to test/tamper:1" \
+    push_ok D "oci:$BB" "docker://$PLAIN/test/tamper:1" --insecure
+tamper() { # the first layer's data file in the plain registry's storage
+    local f
+    f=$(find "$REGISTRIES_DIR/plain/storage" -path "*/blobs/sha256/*/${BB_LAYERS[0]#sha256:}/data" | head -n 1)
+    [ -n "$f" ] || { echo "no data file for ${BB_LAYERS[0]}"; return 1; }
+    TAMPER_LAYER=$f
+    cp "$f" "$W/tamper-saved"
+    "$PY" -c 'import os, sys
+f = open(sys.argv[1], "r+b"); n = os.path.getsize(sys.argv[1]) // 2
+f.seek(n); b = f.read(1); f.seek(n); f.write(bytes([b[0] ^ 0xff])); f.close()' "$f"
+}
+check "fixture: corrupt a layer inside the registry's storage" tamper
+HUSK_CACHEDIR=$W/cache-tamper check_fails "pull of a blob the registry corrupted: digest mismatch" "digest mismatch" \
+    husk pull -q --insecure "docker://$PLAIN/test/tamper:1"
+check "the corrupt blob is not kept in the cache (nor a partial)" \
+    sh -c '! ls "$1"/blobs/sha256/"$2"* 2>/dev/null' _ "$W/cache-tamper" "${BB_LAYERS[0]#sha256:}"
+[ -n "$TAMPER_LAYER" ] && cp "$W/tamper-saved" "$TAMPER_LAYER"
+HUSK_CACHEDIR=$W/cache-tamper check "pull succeeds once the registry holds the right bytes again" \
+    pull_ok P --insecure "docker://$PLAIN/test/tamper:1"
+
+# 5xx answers are retried with backoff; too many fail with one line.
+FLAKY=$(start_flaky_proxy "$REGW" "$PLAIN" 3 2>"$W/flaky.err" || true)
+HUSK_CACHEDIR=$W/cache-flaky check "pull through a registry that answers 503 three times succeeds" \
+    pull_ok P --insecure --jobs 1 "docker://$FLAKY/test/busybox:1"
+check "the 503 answers were really sent" sh -c '[ "$(cat "$1"/flaky-proxy-*.log | grep -c "^503 ")" -ge 3 ]' _ "$REGW"
+BROKEN=$(start_flaky_proxy "$REGW" "$PLAIN" 1000 2>>"$W/flaky.err" || true)
+HUSK_CACHEDIR=$W/cache-broken check_fails "pull from a registry that keeps answering 503 fails naming the status" "503" \
+    husk pull -q --insecure --jobs 1 "docker://$BROKEN/test/busybox:1"
+
+# A blob another repository of the registry holds is mounted, not uploaded.
+HUSK_CACHEDIR=$W/cache-mount check "fixture: pull test/busybox:1 (the cache learns where its blobs live)" \
+    pull_blobs_ok D --insecure "docker://$PLAIN/test/busybox:1"
+from=$(log_lines "$PLAIN_ACCESS_LOG")
+HUSK_CACHEDIR=$W/cache-mount check "push to another repository mounts the known blobs" \
+    push_ok D "oci:$BB" "docker://$PLAIN/test/mounted:1" --insecure
+check "the registry saw cross-repository mounts and no uploads" \
+    sh -c 'sleep 0.5; new=$(tail -n +"$(($2 + 1))" "$1")
+        echo "$new" | grep -q "\"POST /v2/test/mounted/blobs/uploads/?mount=sha256:[0-9a-f]*&from=test/busybox HTTP/1.1\" 201" &&
+        ! echo "$new" | grep -q "\"PUT /v2/test/mounted/blobs/uploads/" || { echo "$new"; exit 1; }' _ "$PLAIN_ACCESS_LOG" "$from"
+HUSK_CACHEDIR=$W/cache-mount2 check "the mounted image pulls and runs" \
+    out_is hi husk exec --insecure "docker://$PLAIN/test/mounted:1" busybox echo hi
+
+# A token the registry rejects (expired early) is fetched anew, once.
+: >"$TOKEN_REQUESTS.expire-next"
+tok_from=$(log_lines "$TOKEN_REQUESTS")
+HUSK_CACHEDIR=$W/cache-refresh check "pull with a token the registry rejects: refreshed on 401" \
+    pull_blobs_ok D --insecure "docker://$TOKEN/test/busybox:1"
+check "the token was fetched twice for the scope (the first came out expired)" \
+    sh -c 'n=$(tail -n +"$(($2 + 1))" "$1" | grep -c "repository:test/busybox:pull") && [ "$n" -eq 2 ] ||
+        { tail -n +"$(($2 + 1))" "$1"; exit 1; }' _ "$TOKEN_REQUESTS" "$tok_from"
+rm -f "$TOKEN_REQUESTS.expire-next"
+
 # ----------------------------------------------------------- j. cache --
 
 check "cache list shows the pulled image" \

@@ -296,6 +296,31 @@ start_slow_proxy() {
     reg_die "the slow proxy did not start; see $w/slow-proxy.log"
 }
 
+# start_flaky_proxy W HOST:PORT N: an HTTP forwarder to HOST:PORT that
+# answers 503 to the first N blob requests (flaky-proxy.py, its refusals in
+# W/flaky-proxy-K.log); prints 127.0.0.1:PORT. stop_registries W stops it too.
+start_flaky_proxy() {
+    local w=${1:?usage: start_flaky_proxy W HOST:PORT N} target=${2:?} failures=${3:?} pid n
+    w=$(cd "$w" && pwd)
+    n=$(grep -c flaky-proxy "$w/pids" 2>/dev/null || true)
+    local portfile=$w/flaky-proxy-${n:-0}.port
+    rm -f "$portfile"
+    "$REG_PY" "$REG_HERE/flaky-proxy.py" --target "$target" --failures "$failures" \
+        --port-file "$portfile" >>"$w/flaky-proxy-${n:-0}.log" 2>&1 </dev/null &
+    pid=$!
+    for _ in $(seq 1 100); do
+        if [ -s "$portfile" ]; then
+            echo "$pid flaky-proxy" >>"$w/pids"
+            echo "127.0.0.1:$(cat "$portfile")"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+    reg_die "the flaky proxy did not start; see $w/flaky-proxy-${n:-0}.log"
+}
+
 # reg_is_ours PID W: the process is still one this script started for W
 # (not a reused pid) and not a zombie.
 reg_is_ours() {

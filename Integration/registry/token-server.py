@@ -194,12 +194,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             access.append({'type': type_, 'name': name, 'actions': actions})
 
         now = int(time.time())
+        lifetime = TOKEN_LIFETIME
+        # A test creates LOG.expire-next to have the next token come out
+        # already expired (beyond the registry's 60 s leeway) while the
+        # answer still says it lasts: the client must fetch a fresh one
+        # when the registry answers 401.
+        try:
+            os.unlink(opts.log + '.expire-next')
+            lifetime = -600
+        except FileNotFoundError:
+            pass
         claims = {
             'iss': opts.issuer,
             'sub': user or '',
             'aud': service or opts.service,
-            'exp': now + TOKEN_LIFETIME,
-            'nbf': now - 10,
+            'exp': now + lifetime,
+            'nbf': now - 10 + min(lifetime, 0) * 2,
             'iat': now,
             'jti': secrets.token_hex(16),
             'access': access,

@@ -70,6 +70,33 @@ public final class BlobCache: BlobStore, @unchecked Sendable {
         return Digest.sha256(of: bytes) == digest || digest.algorithm != "sha256" ? bytes : nil
     }
 
+    // MARK: Origins
+
+    /// Remembers that a registry repository holds this blob, so a later
+    /// push to another repository there can mount it instead of uploading.
+    func recordOrigin(_ digest: Digest, registry: String, repository: String) {
+        let file = "\(root)/origins/\(digest.algorithm)-\(digest.hex)"
+        let line = "\(registry)/\(repository)"
+        let known = origins(digest)
+        guard !known.contains(line) else { return }
+        try? Self.makeDirectory("\(root)/origins")
+        try? Self.writeAtomically(Array((known + [line]).suffix(16).joined(separator: "\n").utf8), to: file)
+    }
+
+    /// `REGISTRY/REPOSITORY` lines for the blob, newest last.
+    public func origins(_ digest: Digest) -> [String] {
+        let file = "\(root)/origins/\(digest.algorithm)-\(digest.hex)"
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    /// Repositories on `registry` known to hold the blob.
+    public func repositories(holding digest: Digest, on registry: String) -> [String] {
+        origins(digest).compactMap { line in
+            line.hasPrefix(registry + "/") ? String(line.dropFirst(registry.count + 1)) : nil
+        }
+    }
+
     // MARK: Tags
 
     func refPath(_ reference: RegistryReference, tag: String) -> String {

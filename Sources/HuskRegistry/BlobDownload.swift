@@ -29,6 +29,7 @@ extension BlobCache {
         defer { lock.release() }
         if FilePath.exists(path(digest)) {
             if isIntact(descriptor) {
+                recordOrigin(digest, registry: client.endpoint.name, repository: repository)
                 progress.begin(digest.description, label: label, total: descriptor.size)
                 progress.finish(digest.description, note: "cached")
                 return
@@ -38,6 +39,7 @@ extension BlobCache {
         }
         progress.begin(digest.description, label: label, total: descriptor.size)
         try await download(descriptor, repository: repository, client: client, progress: progress)
+        recordOrigin(digest, registry: client.endpoint.name, repository: repository)
         progress.finish(digest.description, note: "done")
     }
 

@@ -20,12 +20,13 @@ public struct PushBlob: Sendable {
 /// when it has them in another repository), then the manifest.
 public struct ImagePusher: Sendable {
     public var jobs: Int
-    /// Repositories on the same registry to try a cross-repository mount from.
-    public var mountSources: [String]
+    /// Where blobs were pulled from: a blob another repository of the same
+    /// registry holds is mounted from there instead of uploaded.
+    public var cache: BlobCache?
 
-    public init(jobs: Int, mountSources: [String] = []) {
+    public init(jobs: Int, cache: BlobCache? = nil) {
         self.jobs = max(1, jobs)
-        self.mountSources = mountSources
+        self.cache = cache
     }
 
     public func push(blobs: [PushBlob], manifest: [UInt8], mediaType: String, to reference: RegistryReference,
@@ -57,8 +58,10 @@ public struct ImagePusher: Sendable {
             progress.finish(id, note: "exists")
             return
         }
-        for source in mountSources where source != repository {
+        let sources = cache?.repositories(holding: digest, on: client.endpoint.name) ?? []
+        for source in sources.reversed() where source != repository {
             if try await client.mountBlob(repository: repository, digest: digest, from: source) {
+                cache?.recordOrigin(digest, registry: client.endpoint.name, repository: repository)
                 progress.finish(id, note: "mounted from \(source)")
                 return
             }
@@ -68,6 +71,7 @@ public struct ImagePusher: Sendable {
             progress.reset(id, to: 0)
             return .stream(ByteSourceChunks(source: try open(), progress: progress, id: id), length: .known(blob.descriptor.size))
         }
+        cache?.recordOrigin(digest, registry: client.endpoint.name, repository: repository)
         progress.finish(id, note: "pushed")
     }
 }

@@ -14,7 +14,9 @@ struct Push: ParsableCommand {
             FILE.sqsh, pushed as a single-blob OCI artifact (artifactType \
             application/vnd.husk.image.v1: the .sqsh as the layer, its /.husk/config.json as the \
             config) that husk pull downloads as it is, without conversion. Blobs the registry \
-            already has are skipped. Prints the manifest digest.
+            already has are skipped; blobs the cache knows another repository of the same \
+            registry holds (pulled or pushed from there) are mounted from it instead of \
+            uploaded. Prints the manifest digest.
             """)
 
     @Argument(help: "What to push: FILE.sqsh, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
@@ -37,7 +39,7 @@ struct Push: ParsableCommand {
         let reference = try RegistryFlags.reference(destination)
         let source = try PushSource.load(self.source, platform: try platform.map { try Platform(parsing: $0) })
         let client = try RegistryClient(registry: reference.host, settings: registry.settings())
-        let pusher = ImagePusher(jobs: try RegistryFlags.jobs(jobs))
+        let pusher = ImagePusher(jobs: try RegistryFlags.jobs(jobs), cache: BlobCache(root: RegistryFlags.cacheRoot()))
         let progress = TransferProgress(enabled: !global.quiet)
         let blobs = source.blobs, manifest = source.manifest, mediaType = source.mediaType
         let digest = try runBlocking {
