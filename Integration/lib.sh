@@ -7,6 +7,8 @@
 #                                          stderr is exactly one line that
 #                                          starts with "husk: " and contains
 #                                          KEYWORD (case-insensitive)
+#   check_fails_like "title" STATUS REGEX cmd...   the same for exit STATUS
+#                                          and an extended regex
 #   skip "title" "reason"
 #   summary                                prints "N passed, N failed[, N skipped]"
 #                                          as the last line; returns 1 if
@@ -69,18 +71,30 @@ check() { # TITLE CMD...
 check_fails() { # TITLE KEYWORD CMD...
     local title=$1 keyword=$2
     shift 2
+    lib_check_failure "$title" 1 -F "$keyword" "$@"
+}
+
+check_fails_like() { # TITLE STATUS REGEX CMD...: like check_fails, for another status and an ERE
+    local title=$1 status=$2 regex=$3
+    shift 3
+    lib_check_failure "$title" "$status" -E "$regex" "$@"
+}
+
+lib_check_failure() { # TITLE STATUS GREP-MODE PATTERN CMD...
+    local title=$1 want=$2 mode=$3 pattern=$4
+    shift 4
     local out=$LIB_OUT_DIR/stdout err=$LIB_OUT_DIR/stderr rc=0 why=""
     "$@" >"$out" 2>"$err" </dev/null || rc=$?
     local lines
     lines=$(grep -c '' "$err" || true)
-    if [ "$rc" -ne 1 ]; then
-        why="exit status $rc, expected 1"
+    if [ "$rc" -ne "$want" ]; then
+        why="exit status $rc, expected $want"
     elif [ "$lines" -ne 1 ]; then
         why="stderr has $lines lines, expected exactly 1"
     elif ! head -n 1 "$err" | grep -q '^husk: '; then
         why="stderr does not start with 'husk: '"
-    elif ! grep -qiF -- "$keyword" "$err"; then
-        why="stderr does not contain '$keyword'"
+    elif ! grep -qi "$mode" -- "$pattern" "$err"; then
+        why="stderr does not contain '$pattern'"
     fi
     if [ -z "$why" ]; then
         lib_pass "$title"

@@ -18,28 +18,24 @@ check_fails "inspect of a missing file" "no such" "$HUSK" inspect /nonexistent/i
 check_fails "inspect of a non-squashfs file" "not a squashfs" "$HUSK" inspect /etc/hostname
 
 check "Man/husk.1 exists" test -s "$MAN/husk.1"
-for command in convert inspect pull push login logout run exec shell env; do
-    page=$MAN/husk-$command.1
-    check "Man/husk-$command.1 exists" test -s "$page"
-    for flag in $("$HUSK" "$command" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-        check "husk-$command(1) documents $flag" grep -q -- "Fl -${flag#--}" "$page"
+# check_pages PAGE-PREFIX PARENT SUB...: Man/PAGE-PREFIX-SUB.1 exists and
+# documents every long flag of `husk [PARENT] SUB --help` (PARENT may be "").
+check_pages() {
+    local prefix=$1 parent=$2 sub page flag
+    shift 2
+    for sub in "$@"; do
+        page=$MAN/$prefix-$sub.1
+        check "Man/$prefix-$sub.1 exists" test -s "$page"
+        for flag in $("$HUSK" ${parent:+"$parent"} "$sub" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+            check "$prefix-$sub(1) documents $flag" grep -q -- "Fl -${flag#--}" "$page"
+        done
     done
-done
-for command in start list stop; do
-    page=$MAN/husk-instance-$command.1
-    check "Man/husk-instance-$command.1 exists" test -s "$page"
-    for flag in $("$HUSK" instance "$command" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-        check "husk-instance-$command(1) documents $flag" grep -q -- "Fl -${flag#--}" "$page"
-    done
-done
+}
+check_pages husk "" convert inspect pull push login logout run exec shell env
+check_pages husk-instance instance start list stop
 check "Man/husk-instance.1 exists" test -s "$MAN/husk-instance.1"
-for command in list clean; do
-    page=$MAN/husk-cache-$command.1
-    check "Man/husk-cache-$command.1 exists" test -s "$page"
-    for flag in $("$HUSK" cache "$command" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-        check "husk-cache-$command(1) documents $flag" grep -q -- "Fl -${flag#--}" "$page"
-    done
-done
+check_pages husk-cache cache list clean
+check "Man/husk-cache.1 exists" test -s "$MAN/husk-cache.1"
 check_fails "pull of a non-registry reference" "docker://" "$HUSK" pull oci:/x
 check_fails "bad cache age" "invalid duration" "$HUSK" cache clean --older-than 3y
 summary

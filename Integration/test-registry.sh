@@ -95,34 +95,6 @@ AUTH_JSON=$XDG_CONFIG_HOME/husk/auth.json
 
 # ------------------------------------------------------------- helpers --
 
-# fails_like TITLE STATUS ERE CMD...: like check_fails, with any exit status
-# and an extended regular expression (case-insensitive) for the one line.
-fails_like() {
-    local title=$1 want=$2 re=$3
-    shift 3
-    local out=$LIB_OUT_DIR/fl.stdout err=$LIB_OUT_DIR/fl.stderr rc=0 why="" lines
-    "$@" >"$out" 2>"$err" </dev/null || rc=$?
-    lines=$(grep -c '' "$err" || true)
-    if [ "$rc" -ne "$want" ]; then
-        why="exit status $rc, expected $want"
-    elif [ "$lines" -ne 1 ]; then
-        why="stderr has $lines lines, expected exactly 1"
-    elif ! head -n 1 "$err" | grep -q '^husk: '; then
-        why="stderr does not start with 'husk: '"
-    elif ! grep -qiE -- "$re" "$err"; then
-        why="stderr does not match /$re/"
-    fi
-    if [ -z "$why" ]; then
-        lib_pass "$title"
-        return 0
-    fi
-    lib_fail "$title"
-    printf '#   command: %s\n#   %s\n' "$*" "$why"
-    lib_show "$out" stdout
-    lib_show "$err" stderr
-    return 0
-}
-
 is_digest() { [[ $1 =~ ^sha256:[0-9a-f]{64}$ ]]; }
 
 # push_ok VAR SOURCE REF [OPTIONS...]: `husk push OPTIONS SOURCE REF` exits 0
@@ -495,7 +467,7 @@ check "login --insecure to an HTTPS-only registry is not plain HTTP: fails" \
     _ "$HUSK" "$TLS" "$REG_USER" "$REG_PASS"
 check "logout removes the credentials" husk logout "$TLS"
 check "logout: auth.json has no entry for the registry" no_auth_entry "$TLS"
-HUSK_CACHEDIR=$W/cache-tls-noauth fails_like "pull after logout fails with an authentication error" \
+HUSK_CACHEDIR=$W/cache-tls-noauth check_fails_like "pull after logout fails with an authentication error" \
     1 'unauthori|authenticat|credential|login' husk pull --ca-cert "$CA_CERT" "docker://$R:1"
 docker_config "$W/docker-config" "$TLS"
 DOCKER_CONFIG=$W/docker-config HUSK_CACHEDIR=$W/cache-tls-dc \
@@ -531,7 +503,7 @@ check "token registry: the anonymous pull asked for 1 to 3 anonymous pull tokens
     sh -c 'n=$(grep -c "" "$1" || true); [ "$n" -ge 1 ] && [ "$n" -le 3 ] && ! grep -qv "^anonymous " "$1" &&
         grep -q "repository:test/busybox:pull" "$1" || { echo "$n token requests:"; cat "$1"; exit 1; }' \
     _ "$W/token-requests-anonymous.log"
-XDG_CONFIG_HOME=$W/config-anonymous fails_like "token registry: anonymous push is refused" \
+XDG_CONFIG_HOME=$W/config-anonymous check_fails_like "token registry: anonymous push is refused" \
     1 'denied|unauthori|authenticat' husk push --insecure "oci:$BB" "docker://$TOKEN/test/anonymous:1"
 check "token registry: logout" husk logout "$TOKEN"
 
@@ -543,11 +515,11 @@ HUSK_CACHEDIR=$W/cache-errors check_fails "pull of a missing repository: not fou
     "not found" husk pull --insecure "docker://$PLAIN/test/no-such-repo:1"
 HUSK_CACHEDIR=$W/cache-errors check_fails "pull from an unknown host names the host" \
     "nonexistent.invalid" husk pull "docker://nonexistent.invalid/x:1"
-HUSK_CACHEDIR=$W/cache-errors fails_like "exec --pull never with nothing cached: exit 255, one line naming --pull" \
+HUSK_CACHEDIR=$W/cache-errors check_fails_like "exec --pull never with nothing cached: exit 255, one line naming --pull" \
     255 '--pull' husk exec --pull never --insecure "docker://$PLAIN/test/busybox:1" true
-HUSK_CACHEDIR=$W/cache-errors fails_like "plain HTTP to a registry that is not on loopback is refused" \
+HUSK_CACHEDIR=$W/cache-errors check_fails_like "plain HTTP to a registry that is not on loopback is refused" \
     1 'insecure|plain HTTP|http://|not .*loopback' husk pull --insecure "docker://192.0.2.1:5000/x:1"
-HUSK_CACHEDIR=$W/cache-errors fails_like "plain HTTP registry without --insecure: fails (HTTPS expected)" \
+HUSK_CACHEDIR=$W/cache-errors check_fails_like "plain HTTP registry without --insecure: fails (HTTPS expected)" \
     1 "insecure|https|tls|$PLAIN" husk pull "docker://$PLAIN/test/busybox:1"
 HUSK_CACHEDIR=$W/cache-errors check_fails "push of a missing layout fails naming it" \
     "$W/no-such-layout" husk push --insecure "oci:$W/no-such-layout" "docker://$PLAIN/test/x:1"

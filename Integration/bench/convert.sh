@@ -22,6 +22,9 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RESULTS=${HUSK_BENCH_RESULTS:-$HERE/results}
+BENCH_JSON=$RESULTS/hyperfine.json
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 HUSK=${HUSK:-husk}
 LAYOUT=${1:-${HUSK_DEBIAN_OCI:-/var/tmp/husk-debian-oci}}
 LAYOUT=${LAYOUT%/}
@@ -73,11 +76,6 @@ hyperfine --warmup 1 --runs 5 \
     "$CMD_A" "$CMD_B" "$CMD_C"
 
 # Peak RSS (KiB) of one more run of each, outputs kept for the sizes.
-rss() { # NAME PREP CMD
-    bash -c "$2"
-    /usr/bin/time -f %M -o "$W/rss-$1" bash -c "$3"
-    cat "$W/rss-$1"
-}
 RSS_A=$(rss a "$PREP_A" "$CMD_A")
 RSS_B=$(rss b "$PREP_B" "$CMD_B")
 RSS_C=$(rss c "$PREP_C" "$CMD_C")
@@ -87,8 +85,6 @@ SIZE_A=$(size "$W/a.sqsh")
 SIZE_B=$(size "$W/b.sqsh")
 SIZE_C=$(size "$W/c.sqsh")
 blocksize() { unsquashfs -s "$1" 2>/dev/null | awk '/^Block size/ { print $3 }'; }
-mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean' "$RESULTS/hyperfine.json"; }
-sd() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .stddev' "$RESULTS/hyperfine.json"; }
 T_A=$(mean umoci+mksquashfs)
 T_B=$(mean tar2sqfs)
 T_C=$(mean husk)

@@ -26,6 +26,9 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RESULTS=${HUSK_BENCH_RESULTS:-$HERE/results}
+BENCH_JSON=$RESULTS/pull-hyperfine.json
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 HUSK=${HUSK:-husk}
 LAYOUT=${1:-${HUSK_DEBIAN_OCI:-/var/tmp/husk-debian-oci}}
 LAYOUT=${LAYOUT%/}
@@ -92,17 +95,10 @@ hyperfine --warmup "${HUSK_BENCH_WARMUP:-1}" --runs "${HUSK_BENCH_RUNS:-5}" \
     "$CMD_A" "$CMD_B" "$CMD_C"
 
 # Peak RSS (KiB) of one more run of each.
-rss() { # NAME PREP CMD
-    bash -c "$2"
-    /usr/bin/time -f %M -o "$W/rss-$1" bash -c "$3"
-    cat "$W/rss-$1"
-}
 RSS_A=$(rss a "$PREP_A" "$CMD_A")
 RSS_B=$(rss b "$PREP_B" "$CMD_B")
 RSS_C=$(rss c "$PREP_C" "$CMD_C")
 
-mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean' "$RESULTS/pull-hyperfine.json"; }
-sd() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .stddev' "$RESULTS/pull-hyperfine.json"; }
 T_A=$(mean skopeo)
 T_B=$(mean husk-blobs)
 T_C=$(mean husk-pull)

@@ -271,21 +271,20 @@ start_registries() { # W [plain|tls|token]...
     set +a
 }
 
-# start_slow_proxy W HOST:PORT RATE: a TCP forwarder to HOST:PORT that sends
-# the answers at most RATE bytes/s (slow-proxy.py); prints 127.0.0.1:PORT.
-# stop_registries W stops it too.
-start_slow_proxy() {
-    local w=${1:?usage: start_slow_proxy W HOST:PORT RATE} target=${2:?} rate=${3:?} pid n
+# reg_start_proxy W NAME SCRIPT ARGS...: runs a forwarder script that writes
+# its port to --port-file; prints 127.0.0.1:PORT. stop_registries W stops it.
+reg_start_proxy() {
+    local w=$1 name=$2 script=$3 pid n
+    shift 3
     w=$(cd "$w" && pwd)
-    n=$(grep -c slow-proxy "$w/pids" 2>/dev/null || true)
-    local portfile=$w/slow-proxy-${n:-0}.port
+    n=$(grep -c "$name" "$w/pids" 2>/dev/null || true)
+    local portfile=$w/$name-${n:-0}.port log=$w/$name-${n:-0}.log
     rm -f "$portfile"
-    "$REG_PY" "$REG_HERE/slow-proxy.py" --target "$target" --rate "$rate" \
-        --port-file "$portfile" >>"$w/slow-proxy.log" 2>&1 </dev/null &
+    "$REG_PY" "$REG_HERE/$script" "$@" --port-file "$portfile" >>"$log" 2>&1 </dev/null &
     pid=$!
     for _ in $(seq 1 100); do
         if [ -s "$portfile" ]; then
-            echo "$pid slow-proxy" >>"$w/pids"
+            echo "$pid $name" >>"$w/pids"
             echo "127.0.0.1:$(cat "$portfile")"
             return 0
         fi
@@ -293,32 +292,22 @@ start_slow_proxy() {
         sleep 0.1
     done
     kill "$pid" 2>/dev/null || true
-    reg_die "the slow proxy did not start; see $w/slow-proxy.log"
+    reg_die "$script did not start; see $log"
+}
+
+# start_slow_proxy W HOST:PORT RATE: a TCP forwarder to HOST:PORT that sends
+# the answers at most RATE bytes/s (slow-proxy.py).
+start_slow_proxy() {
+    reg_start_proxy "${1:?usage: start_slow_proxy W HOST:PORT RATE}" slow-proxy slow-proxy.py \
+        --target "${2:?}" --rate "${3:?}"
 }
 
 # start_flaky_proxy W HOST:PORT N: an HTTP forwarder to HOST:PORT that
-# answers 503 to the first N blob requests (flaky-proxy.py, its refusals in
-# W/flaky-proxy-K.log); prints 127.0.0.1:PORT. stop_registries W stops it too.
+# answers 503 to the first N blob requests (flaky-proxy.py; its refusals are
+# lines in W/flaky-proxy-K.log).
 start_flaky_proxy() {
-    local w=${1:?usage: start_flaky_proxy W HOST:PORT N} target=${2:?} failures=${3:?} pid n
-    w=$(cd "$w" && pwd)
-    n=$(grep -c flaky-proxy "$w/pids" 2>/dev/null || true)
-    local portfile=$w/flaky-proxy-${n:-0}.port
-    rm -f "$portfile"
-    "$REG_PY" "$REG_HERE/flaky-proxy.py" --target "$target" --failures "$failures" \
-        --port-file "$portfile" >>"$w/flaky-proxy-${n:-0}.log" 2>&1 </dev/null &
-    pid=$!
-    for _ in $(seq 1 100); do
-        if [ -s "$portfile" ]; then
-            echo "$pid flaky-proxy" >>"$w/pids"
-            echo "127.0.0.1:$(cat "$portfile")"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill "$pid" 2>/dev/null || true
-    reg_die "the flaky proxy did not start; see $w/flaky-proxy-${n:-0}.log"
+    reg_start_proxy "${1:?usage: start_flaky_proxy W HOST:PORT N}" flaky-proxy flaky-proxy.py \
+        --target "${2:?}" --failures "${3:?}"
 }
 
 # reg_is_ours PID W: the process is still one this script started for W

@@ -36,6 +36,18 @@ public final class RegistryClient: Sendable {
         try? await http.shutdown()
     }
 
+    /// Runs `body` and shuts the client down after it, whatever happens.
+    public func using<T: Sendable>(_ body: (RegistryClient) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            await shutdown()
+            return result
+        } catch {
+            await shutdown()
+            throw error
+        }
+    }
+
     // MARK: Requests
 
     /// One logical request; `body` is made anew for each attempt.

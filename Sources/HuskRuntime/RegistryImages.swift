@@ -59,14 +59,7 @@ public struct RegistryImages: Sendable {
         let puller = self.puller
         let progress = TransferProgress(enabled: showProgress)
         return try runBlocking {
-            do {
-                let image = try await puller.pull(reference, client: client, progress: progress)
-                await client.shutdown()
-                return image
-            } catch {
-                await client.shutdown()
-                throw error
-            }
+            try await client.using { try await puller.pull(reference, client: $0, progress: progress) }
         }
     }
 

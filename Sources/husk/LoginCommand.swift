@@ -44,17 +44,10 @@ struct Login: ParsableCommand {
         let settings = registry.settings()
         let credentials = RegistryCredentials(username: user, password: password)
         let client = try RegistryClient(registry: name, settings: settings, credentials: credentials)
-        try runBlocking {
-            do {
-                try await client.checkLogin()
-                await client.shutdown()
-            } catch let error as HuskError where error.code == .unauthorized {
-                await client.shutdown()
-                throw HuskError(.unauthorized, "login failed for \(name): unauthorized")
-            } catch {
-                await client.shutdown()
-                throw error
-            }
+        do {
+            try runBlocking { try await client.using { try await $0.checkLogin() } }
+        } catch let error as HuskError where error.code == .unauthorized {
+            throw HuskError(.unauthorized, "login failed for \(name): unauthorized")
         }
         try settings.credentials.store(credentials, for: name)
         if !global.quiet { FileHandle.standardError.write(Data("husk: logged in to \(name)\n".utf8)) }

@@ -43,14 +43,9 @@ struct Push: ParsableCommand {
         let progress = TransferProgress(enabled: !global.quiet)
         let blobs = source.blobs, manifest = source.manifest, mediaType = source.mediaType
         let digest = try runBlocking {
-            do {
-                let digest = try await pusher.push(blobs: blobs, manifest: manifest, mediaType: mediaType,
-                                                   to: reference, client: client, progress: progress)
-                await client.shutdown()
-                return digest
-            } catch {
-                await client.shutdown()
-                throw error
+            try await client.using {
+                try await pusher.push(blobs: blobs, manifest: manifest, mediaType: mediaType,
+                                      to: reference, client: $0, progress: progress)
             }
         }
         print(digest)
