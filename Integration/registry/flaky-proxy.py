@@ -15,8 +15,9 @@ Each refusal is a line "503 METHOD PATH" on stdout. Standard library only.
 import argparse
 import http.client
 import http.server
-import os
 import threading
+
+from serve import announce_and_serve
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -73,11 +74,7 @@ def main():
     server.failures = opts.failures
     server.refused = 0
     server.lock = threading.Lock()
-    tmp = opts.port_file + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write('%d\n' % server.server_address[1])
-    os.rename(tmp, opts.port_file)
-    server.serve_forever()
+    announce_and_serve(server, opts.port_file)
 
 
 if __name__ == '__main__':

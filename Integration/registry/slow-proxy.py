@@ -13,11 +13,12 @@ so HTTP requests, Range headers and the registry's answers pass unchanged
 """
 
 import argparse
-import os
 import socket
 import socketserver
 import threading
 import time
+
+from serve import announce_and_serve
 
 CHUNK = 16 * 1024
 
@@ -77,14 +78,7 @@ def main():
     server = Server(('127.0.0.1', 0), Handler)
     server.target = (host, int(port))
     server.rate = opts.rate
-    tmp = opts.port_file + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write('%d\n' % server.server_address[1])
-    os.rename(tmp, opts.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    announce_and_serve(server, opts.port_file)
 
 
 if __name__ == '__main__':

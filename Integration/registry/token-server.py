@@ -40,6 +40,8 @@ import threading
 import time
 import urllib.parse
 
+from serve import announce_and_serve
+
 TOKEN_LIFETIME = 60
 
 
@@ -241,14 +243,7 @@ def main():
     server.signer = Signer(opts.key, opts.cert)
     server.users = Users(opts.htpasswd)
     server.log_lock = threading.Lock()
-    tmp = opts.port_file + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write('%d\n' % server.server_address[1])
-    os.rename(tmp, opts.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    announce_and_serve(server, opts.port_file)
 
 
 if __name__ == '__main__':
