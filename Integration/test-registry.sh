@@ -714,6 +714,14 @@ check "the token was fetched twice for the scope (the first came out expired)" \
         { tail -n +"$(($2 + 1))" "$1"; exit 1; }' _ "$TOKEN_REQUESTS" "$tok_from"
 rm -f "$TOKEN_REQUESTS.expire-next"
 
+# Progress: per-blob lines on a terminal, nothing of the kind in a batch log.
+HUSK_CACHEDIR=$W/cache-tty check "pull on a terminal shows per-blob progress (size, done)" \
+    sh -c 'script -qec "$1 pull --insecure docker://$2/test/busybox:1" /dev/null >"$3" 2>&1 &&
+        grep -q "MiB" "$3" && grep -q "done" "$3" || { cat -v "$3"; exit 1; }' _ "$HUSK" "$PLAIN" "$W/tty.out"
+HUSK_CACHEDIR=$W/cache-notty check "pull without a terminal prints no progress" \
+    sh -c '"$1" pull --insecure "docker://$2/test/busybox:1" >/dev/null 2>"$3" &&
+        ! grep -qE "$(printf "\033")|ETA|done" "$3" || { cat -v "$3"; exit 1; }' _ "$HUSK" "$PLAIN" "$W/notty.err"
+
 # ----------------------------------------------------------- j. cache --
 
 check "cache list shows the pulled image" \

@@ -43,82 +43,111 @@ extension BlobCache {
         progress.finish(digest.description, note: "done")
     }
 
-    /// Streams into `<hex>.partial`, hashing as it goes; resumes with a
-    /// Range request after a dropped connection or a killed pull.
+    /// Streams into `<hex>.partial`, hashing as it goes, and renames it
+    /// into place once verified. A partial file left by an earlier attempt
+    /// is resumed; if the result does not verify, once more from zero.
     private func download(_ descriptor: Descriptor, repository: String, client: RegistryClient,
                           progress: TransferProgress) async throws {
         let digest = descriptor.digest
         let partial = partialPath(digest)
-        let what = "blob \(digest) from \(client.endpoint.name)/\(repository)"
         let fd = Glibc.open(partial, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HuskError.io(errno, partial, doing: "cannot write") }
         defer { close(fd) }
-        var hasher = DigestHasher(algorithm: digest.algorithm)
-        var offset = try Self.hashExisting(fd, into: &hasher, limit: descriptor.size)
-        var resumed = offset > 0
+        var transfer = Transfer(fd: fd, path: partial, descriptor: descriptor,
+                                what: "blob \(digest) from \(client.endpoint.name)/\(repository)")
+        var resumed = try transfer.adoptExisting()
         if resumed {
-            HuskLog.logger.debug("resuming \(digest.short) at \(offset) bytes")
-            progress.reset(digest.description, to: offset)
+            HuskLog.logger.debug("resuming \(digest.short) at \(transfer.offset) bytes")
+            progress.reset(digest.description, to: transfer.offset)
         }
-        var failures = 0
         while true {
-        while offset < descriptor.size || descriptor.size < 0 || offset == 0 {
-            do {
-                let response = try await client.openBlob(repository: repository, digest: digest, offset: offset)
-                if response.status.code == 200 && offset > 0 {
-                    // The registry ignored Range: start over.
-                    offset = 0
-                    hasher = DigestHasher(algorithm: digest.algorithm)
-                    guard ftruncate(fd, 0) == 0 else { throw HuskError.io(errno, partial, doing: "cannot truncate") }
-                    progress.reset(digest.description, to: 0)
-                } else if response.status.code == 206, !Self.rangeStarts(response, at: offset) {
-                    throw HuskError(.registry, "\(what): the registry sent the wrong range")
-                }
-                for try await buffer in response.body {
-                    let count = buffer.readableBytes
-                    if descriptor.size >= 0 && offset + Int64(count) > descriptor.size {
-                        throw HuskError(.digestMismatch, "\(what): the registry sent more than the \(descriptor.size) bytes the manifest declares")
-                    }
-                    try buffer.withUnsafeReadableBytes { bytes in
-                        hasher.update(bytes)
-                        try Self.writeAll(fd, bytes, at: offset, path: partial)
-                    }
-                    offset += Int64(count)
-                    progress.advance(digest.description, by: count)
-                }
-                if descriptor.size < 0 || offset == descriptor.size { break }
-                throw HuskError(.network, "\(what): the connection ended after \(offset) of \(descriptor.size) bytes")
-            } catch let error as HuskError where error.code == .network && failures < 3 {
-                failures += 1
-                HuskLog.logger.debug("\(error.message); resuming")
-                try await Task.sleep(nanoseconds: UInt64(failures) * 500_000_000)
-            } catch let error as HuskError {
-                throw error
-            } catch {
-                guard failures < 3 else { throw client.describe(error, what: "fetch \(what)") }
-                failures += 1
-                HuskLog.logger.debug("\(what): \(error); resuming")
-                try await Task.sleep(nanoseconds: UInt64(failures) * 500_000_000)
+            try await transfer.fetchRest(repository: repository, client: client, progress: progress)
+            let actual = transfer.hasher.finalize()
+            if actual == digest { break }
+            guard resumed else {
+                unlink(partial)
+                throw HuskError(.digestMismatch,
+                    "\(transfer.what): digest mismatch: content is \(actual) (deleted from the cache; the registry holds a corrupt copy)")
             }
-        }
-        let actual = hasher.finalize()
-        if actual == digest { break }
-        if resumed {
-            // The partial file itself may be what is wrong: once more from zero.
+            // The partial file itself may be what is wrong.
             resumed = false
-            offset = 0
-            hasher = DigestHasher(algorithm: digest.algorithm)
-            guard ftruncate(fd, 0) == 0 else { throw HuskError.io(errno, partial, doing: "cannot truncate") }
+            try transfer.restart()
             progress.reset(digest.description, to: 0)
-            continue
-        }
-            unlink(partial)
-            throw HuskError(.digestMismatch,
-                "\(what): digest mismatch: content is \(actual) (deleted from the cache; the registry holds a corrupt copy)")
         }
         // Read-only: a `husk pull OUTPUT` hard link must not write through into the cache.
         fchmod(fd, 0o444)
         guard rename(partial, path(digest)) == 0 else { throw HuskError.io(errno, path(digest), doing: "cannot rename into place") }
+    }
+
+    /// One blob's bytes arriving in a file: where we are and the hash so far.
+    struct Transfer {
+        let fd: Int32
+        let path: String
+        let descriptor: Descriptor
+        let what: String
+        var offset: Int64 = 0
+        var hasher: DigestHasher
+
+        init(fd: Int32, path: String, descriptor: Descriptor, what: String) {
+            self.fd = fd
+            self.path = path
+            self.descriptor = descriptor
+            self.what = what
+            hasher = DigestHasher(algorithm: descriptor.digest.algorithm)
+        }
+
+        var complete: Bool { descriptor.size >= 0 && offset == descriptor.size }
+
+        mutating func adoptExisting() throws -> Bool {
+            offset = try BlobCache.hashExisting(fd, into: &hasher, limit: descriptor.size)
+            return offset > 0
+        }
+
+        mutating func restart() throws {
+            offset = 0
+            hasher = DigestHasher(algorithm: descriptor.digest.algorithm)
+            guard ftruncate(fd, 0) == 0 else { throw HuskError.io(errno, path, doing: "cannot truncate") }
+        }
+
+        /// From `offset` to the end, resuming with Range after a dropped
+        /// connection (three times at most).
+        mutating func fetchRest(repository: String, client: RegistryClient, progress: TransferProgress) async throws {
+            let id = descriptor.digest.description
+            var failures = 0
+            repeat {
+                do {
+                    let response = try await client.openBlob(repository: repository, digest: descriptor.digest, offset: offset)
+                    if response.status.code == 200 && offset > 0 {
+                        // The registry ignored Range: start over.
+                        try restart()
+                        progress.reset(id, to: 0)
+                    } else if response.status.code == 206, !BlobCache.rangeStarts(response, at: offset) {
+                        throw HuskError(.registry, "\(what): the registry sent the wrong range")
+                    }
+                    for try await buffer in response.body {
+                        let count = buffer.readableBytes
+                        if descriptor.size >= 0 && offset + Int64(count) > descriptor.size {
+                            throw HuskError(.digestMismatch, "\(what): the registry sent more than the \(descriptor.size) bytes the manifest declares")
+                        }
+                        try buffer.withUnsafeReadableBytes { bytes in
+                            hasher.update(bytes)
+                            try BlobCache.writeAll(fd, bytes, at: offset, path: path)
+                        }
+                        offset += Int64(count)
+                        progress.advance(id, by: count)
+                    }
+                    if descriptor.size < 0 || complete { return }
+                    throw HuskError(.network, "\(what): the connection ended after \(offset) of \(descriptor.size) bytes")
+                } catch let error as HuskError where error.code != .network {
+                    throw error
+                } catch {
+                    guard failures < 3 else { throw client.describe(error, what: "fetch \(what)") }
+                    failures += 1
+                    HuskLog.logger.debug("\(what): \(error); resuming")
+                    try await Task.sleep(nanoseconds: UInt64(failures) * 500_000_000)
+                }
+            } while true
+        }
     }
 
     /// Hashes what a previous attempt left; returns its length (0 when it
