@@ -68,8 +68,9 @@ public enum ImageConverter {
         var source = try layer.open()
         // gzip goes through ISA-L; anything else (and gzip a docker-archive
         // does not declare) is detected and decompressed by libarchive.
+        // ISA-L inflates (and the digest is checked) on a prefetching thread.
         if layer.descriptor.mediaType.hasSuffix("gzip") {
-            source = GzipInflatingSource(source, what: name)
+            source = PrefetchingSource(GzipInflatingSource(source, what: name))
         }
         let reader = try TarReader(source: source, what: name)
         while let entry = try reader.next() {

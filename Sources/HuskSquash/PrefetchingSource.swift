@@ -1,0 +1,134 @@
+import Foundation
+import HuskCore
+
+/// Runs another source (file read, digest check, gzip inflate) on its own
+/// thread, a few chunks ahead of the reader. Conversion is bound by one
+/// thread otherwise: the main thread inflated, hashed, parsed tar and fed
+/// libsquashfs while the compressor threads waited for blocks (measured on
+/// 2 cores: 0.53 of 1.1 CPU-seconds on the main thread).
+///
+/// Bytes come out in order; an error of the inner source (a digest
+/// mismatch at its last byte, corrupt gzip) is thrown at the position
+/// where it happened, so nothing after it is ever handed out.
+final class PrefetchingSource: ByteSource {
+    private let pipe: Pipe
+    private var current: [UInt8] = []
+    private var position = 0
+
+    init(_ inner: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 16) {
+        pipe = Pipe(depth: depth)
+        let pipe = self.pipe
+        let box = UncheckedSource(inner)
+        let thread = Thread {
+            Self.produce(from: box.source, into: pipe, chunkSize: chunkSize)
+        }
+        thread.name = "husk-prefetch"
+        thread.start()
+    }
+
+    deinit {
+        // The producer owns the inner source (an open file): stop it and
+        // wait, so the file is closed when the reader is gone.
+        pipe.stop()
+        pipe.waitUntilProducerExits()
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if position == current.count {
+            guard let next = try pipe.take() else { return 0 }
+            current = next
+            position = 0
+        }
+        let n = min(buffer.count, current.count - position)
+        current.withUnsafeBytes { bytes in
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + n)]))
+        }
+        position += n
+        return n
+    }
+
+    private static func produce(from inner: ByteSource, into pipe: Pipe, chunkSize: Int) {
+        defer { pipe.producerExited() }
+        var atEnd = false
+        while !atEnd {
+            let chunk: [UInt8]
+            do {
+                chunk = try [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, count in
+                    count = 0
+                    while count < chunkSize {
+                        let n = try inner.read(into: UnsafeMutableRawBufferPointer(
+                            rebasing: UnsafeMutableRawBufferPointer(buffer)[count...]))
+                        if n == 0 { atEnd = true; break }
+                        count += n
+                    }
+                }
+            } catch {
+                pipe.fail(error)
+                return
+            }
+            if !chunk.isEmpty, !pipe.put(chunk) { return }
+        }
+        pipe.finish()
+    }
+
+    /// A bounded queue of chunks between one producer and one consumer.
+    private final class Pipe: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var chunks: [[UInt8]] = []
+        private var finished = false
+        private var failure: Error?
+        private var stopped = false
+        private var producerDone = false
+        private let depth: Int
+
+        init(depth: Int) { self.depth = depth }
+
+        /// False when the consumer is gone.
+        func put(_ chunk: [UInt8]) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            while chunks.count >= depth && !stopped { condition.wait() }
+            guard !stopped else { return false }
+            chunks.append(chunk)
+            condition.broadcast()
+            return true
+        }
+
+        func take() throws -> [UInt8]? {
+            condition.lock()
+            defer { condition.unlock() }
+            while chunks.isEmpty && !finished && failure == nil { condition.wait() }
+            if !chunks.isEmpty {
+                let chunk = chunks.removeFirst()
+                condition.broadcast()
+                return chunk
+            }
+            if let failure { throw failure }
+            return nil
+        }
+
+        func finish() { update { $0.finished = true } }
+        func fail(_ error: Error) { update { $0.failure = error } }
+        func stop() { update { $0.stopped = true } }
+        func producerExited() { update { $0.producerDone = true } }
+
+        func waitUntilProducerExits() {
+            condition.lock()
+            while !producerDone { condition.wait() }
+            condition.unlock()
+        }
+
+        private func update(_ change: (Pipe) -> Void) {
+            condition.lock()
+            change(self)
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// The inner source moves to the producer thread and is used only there.
+    private struct UncheckedSource: @unchecked Sendable {
+        let source: ByteSource
+        init(_ source: ByteSource) { self.source = source }
+    }
+}
