@@ -476,6 +476,12 @@ docker_config "$HOME/.docker" "$TLS"
 HUSK_CACHEDIR=$W/cache-tls-home \
     check "pull with credentials from ~/.docker/config.json" pull_ok P --ca-cert "$CA_CERT" "docker://$R:1"
 rm -rf "$HOME/.docker"
+check "login on a terminal asks for the user name and the password" \
+    sh -c 'printf "%s\n%s\n" "$3" "$4" | script -qec "$1 login --ca-cert $5 $2" /dev/null >"$6" 2>&1 &&
+        grep -q "Username:" "$6" && grep -q "Password:" "$6" || { cat -v "$6"; exit 1; }' \
+    _ "$HUSK" "$TLS" "$REG_USER" "$REG_PASS" "$CA_CERT" "$W/tty-login.out"
+check "login on a terminal: stored" auth_json_ok "$TLS"
+check "logout after the terminal login" husk logout "$TLS"
 
 # ------------------------------------------------------ d. Bearer tokens --
 
@@ -494,6 +500,10 @@ check "token registry: the pull asked for at most 3 tokens, all as $REG_USER (ca
     sh -c 'n=$(grep -c "" "$1" || true); [ "$n" -le 3 ] && ! grep -qv "^$2 " "$1" ||
         { echo "$n token requests:"; cat "$1"; exit 1; }' _ "$W/token-requests-pull.log" "$REG_USER"
 HUSK_CACHEDIR=$W/cache-token check "token registry: exec" out_is hi husk exec --insecure "docker://$R:1" busybox echo hi
+HUSK_CACHEDIR=$W/cache-token-debug check "pull --debug shows requests but no password, Basic credentials or token" \
+    sh -c '"$1" pull --debug --insecure "docker://$2" >/dev/null 2>"$3" && grep -q "GET " "$3" &&
+        ! grep -qF -e "$4" -e "$(printf "%s:%s" "$5" "$4" | base64)" -e "Bearer" -e "eyJ" "$3" || { cat "$3"; exit 1; }' \
+    _ "$HUSK" "$R:1" "$W/debug.err" "$REG_PASS" "$REG_USER"
 mkdir -p "$W/config-anonymous"
 tline=$(log_lines "$TOKEN_REQUESTS")
 XDG_CONFIG_HOME=$W/config-anonymous HUSK_CACHEDIR=$W/cache-token-anon \

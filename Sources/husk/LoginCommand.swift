@@ -72,11 +72,11 @@ struct Login: ParsableCommand {
         if hidden {
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(tty, TCSAFLUSH, &quiet)
+            tcsetattr(tty, TCSANOW, &quiet)
         }
         defer {
             if hidden {
-                tcsetattr(tty, TCSAFLUSH, &saved)
+                tcsetattr(tty, TCSANOW, &saved)
                 _ = write(tty, "\n", 1)
             }
         }
