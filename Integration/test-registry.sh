@@ -391,6 +391,15 @@ check "exec --pull always: asks the registry for the manifest" \
         { echo "no manifest request"; exit 1; }' _ "$PLAIN_ACCESS_LOG" "$line"
 check "exec --pull always: the unchanged image is not downloaded again" \
     no_blob_gets "$PLAIN_ACCESS_LOG" "$line" test/busybox
+# The converted image is all a container needs: with the layer blobs gone
+# from the cache, the image is still reused and nothing is fetched.
+for layer in "${BB_LAYERS[@]}"; do rm -f "$HUSK_CACHEDIR/blobs/sha256/${layer#sha256:}"; done
+line=$(log_lines "$PLAIN_ACCESS_LOG")
+check "exec --pull always without the layer blobs in the cache: runs" \
+    husk exec --pull always --insecure "docker://$R:1" true
+check "exec --pull missing without the layer blobs in the cache: runs" husk exec --pull missing "docker://$R:1" true
+check "without the layer blobs: still no blob downloads (the converted image is reused)" \
+    no_blob_gets "$PLAIN_ACCESS_LOG" "$line" test/busybox
 
 check "push oci-archive:FILE" push_ok D "oci-archive:$BB.tar" "docker://$PLAIN/test/ociarchive:1" --insecure
 check "push oci-archive:FILE: runs from the registry" \

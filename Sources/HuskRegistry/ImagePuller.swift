@@ -45,7 +45,10 @@ public struct ImagePuller: Sendable {
 
     /// Asks the registry what the reference names now, then fetches what the
     /// cache lacks: config and layers in parallel (`jobs` at a time).
-    public func pull(_ reference: RegistryReference, client: RegistryClient, progress: TransferProgress) async throws -> PulledImage {
+    /// `needsBlobs` says, once the manifest is known, whether its blobs are
+    /// wanted (not when its converted image is already there).
+    public func pull(_ reference: RegistryReference, client: RegistryClient, progress: TransferProgress,
+                     needsBlobs: (PulledImage) -> Bool = { _ in true }) async throws -> PulledImage {
         let image = try await resolve(reference) { ref in
             let fetched = try await client.fetchManifest(repository: reference.repository, reference: ref)
             try cache.storeSmall(fetched.bytes, digest: fetched.digest)
@@ -53,7 +56,9 @@ public struct ImagePuller: Sendable {
         }
         let top = reference.digest ?? image.topDigest
         try cache.recordTag(reference, digest: top)
-        try await fetchBlobs(image.pulled, client: client, progress: progress)
+        if needsBlobs(image.pulled) {
+            try await fetchBlobs(image.pulled, client: client, progress: progress)
+        }
         return image.pulled
     }
 

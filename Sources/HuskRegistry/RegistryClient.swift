@@ -79,8 +79,7 @@ public final class RegistryClient: Sendable {
             http.headers = request.headers
             http.headers.replaceOrAdd(name: "User-Agent", value: Self.userAgent)
             if let body = request.body { http.body = try body() }
-            let sameHost = URL(string: url)?.host == URL(string: endpoint.baseURL)?.host
-            let authorization = sameHost ? try await authorization(scope: request.scope) : nil
+            let authorization = sameOrigin(url) ? try await authorization(scope: request.scope) : nil
             if let authorization {
                 http.headers.replaceOrAdd(name: "Authorization", value: authorization)
                 if authorization.hasPrefix("Basic ") { sentBasic = true }
@@ -146,6 +145,12 @@ public final class RegistryClient: Sendable {
                 return response
             }
         }
+    }
+
+    /// Scheme, host and port of the registry: the only place credentials go.
+    private func sameOrigin(_ url: String) -> Bool {
+        guard let target = URL(string: url), let base = URL(string: endpoint.baseURL) else { return false }
+        return target.scheme == base.scheme && target.host == base.host && target.port == base.port
     }
 
     private func pause(_ seconds: Double) async throws {

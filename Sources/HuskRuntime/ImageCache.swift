@@ -15,6 +15,12 @@ public struct ImageCache: Sendable {
 
     public func imagePath(_ digest: Digest) -> String { "\(imagesDirectory)/\(digest.hex).sqsh" }
 
+    /// The converted image when the cache has it (marked used).
+    public func existing(_ digest: Digest) -> String? {
+        let path = imagePath(digest)
+        return FilePath.exists(path) ? touched(path) : nil
+    }
+
     public func converted(_ image: ResolvedImage, options: ImageConverter.Options = .init()) throws -> String {
         let path = imagePath(image.identity)
         return try once(path, digest: image.identity, doing: "convert") {

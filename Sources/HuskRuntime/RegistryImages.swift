@@ -41,8 +41,7 @@ public struct RegistryImages: Sendable {
         if policy != .always {
             let puller = self.puller
             if let cached = try runBlocking({ await puller.cached(reference) }) {
-                let path = images.imagePath(cached.manifestDigest)
-                if FilePath.exists(path) { return try materialize(cached) }
+                if let path = images.existing(cached.manifestDigest) { return path }
                 if puller.blobsPresent(cached), let path = try? materialize(cached) { return path }
             }
             if policy == .never {
@@ -53,19 +52,25 @@ public struct RegistryImages: Sendable {
         return try materialize(try pull(reference))
     }
 
-    /// Fetches manifest and blobs into the cache (what `--blobs-only` stops after).
-    public func pull(_ reference: RegistryReference) throws -> PulledImage {
+    /// Fetches the manifest and, unless its image is converted already (or
+    /// `blobsOnly`), the blobs into the cache.
+    public func pull(_ reference: RegistryReference, blobsOnly: Bool = false) throws -> PulledImage {
         let client = try RegistryClient(registry: reference.host, settings: settings)
         let puller = self.puller
+        let images = self.images
         let progress = TransferProgress(enabled: showProgress)
         return try runBlocking {
-            try await client.using { try await puller.pull(reference, client: $0, progress: progress) }
+            try await client.using {
+                try await puller.pull(reference, client: $0, progress: progress,
+                                      needsBlobs: { blobsOnly || images.existing($0.manifestDigest) == nil })
+            }
         }
     }
 
     /// The `.sqsh` for a pulled image: placed as it is for a Husk artifact,
     /// else converted (once; concurrent jobs share the result).
     public func materialize(_ image: PulledImage) throws -> String {
+        if let path = images.existing(image.manifestDigest) { return path }
         if image.isHuskArtifact {
             guard image.manifest.layers.count == 1, let layer = image.manifest.layers.first,
                   layer.mediaType == HuskArtifact.layerType else {

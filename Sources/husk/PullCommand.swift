@@ -45,7 +45,7 @@ struct Pull: ParsableCommand {
         let images = RegistryImages(cacheRoot: RegistryFlags.cacheRoot(), settings: registry.settings(),
                                     platform: try platform.map { try Platform(parsing: $0) },
                                     jobs: try RegistryFlags.jobs(jobs), showProgress: !global.quiet)
-        let pulled = try images.pull(reference)
+        let pulled = try images.pull(reference, blobsOnly: blobsOnly)
         if blobsOnly {
             print(pulled.manifestDigest)
             return
