@@ -29,26 +29,11 @@ HUSK=${HUSK:-husk}
 LAYOUT=${1:-${HUSK_DEBIAN_OCI:-/var/tmp/husk-debian-oci}}
 LAYOUT=${LAYOUT%/}
 
-die() { echo "bench: $*" >&2; exit 1; }
 
 command -v "$HUSK" >/dev/null || die "husk binary not found: $HUSK (set HUSK)"
 HUSK=$(command -v "$HUSK")
-if [ ! -x /usr/bin/time ]; then
-    if [ "$(id -u)" -eq 0 ]; then
-        apt-get install -y -q time >/dev/null || die "cannot install the time package"
-    else
-        die "/usr/bin/time missing (apt-get install time)"
-    fi
-fi
-for tool in hyperfine umoci mksquashfs tar2sqfs unsquashfs jq; do
-    command -v "$tool" >/dev/null || die "$tool not found"
-done
-if [ ! -f "$LAYOUT/index.json" ]; then
-    [ "$(id -u)" -eq 0 ] || die "$LAYOUT missing; build it as root with $HERE/../fixtures/make-debian-oci.sh $LAYOUT"
-    "$HERE/../fixtures/make-debian-oci.sh" "$LAYOUT"
-fi
-LAYOUT=$(cd "$LAYOUT" && pwd)
-TAG=$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"] // empty][0] // "latest"' "$LAYOUT/index.json")
+bench_require hyperfine umoci mksquashfs tar2sqfs unsquashfs jq
+bench_layout
 
 W=$(mktemp -d "${TMPDIR:-/var/tmp}/husk-bench.XXXXXX")
 trap 'chmod -R u+rwX "$W" 2>/dev/null; rm -rf "$W"' EXIT

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Helpers shared by the benchmarks. Source after setting W (a work dir).
 
+die() { echo "bench: $*" >&2; exit 1; }
+
 # rss NAME PREP CMD: peak RSS (KiB) of one more run of CMD after PREP.
 rss() {
     bash -c "$2"
@@ -12,3 +14,29 @@ rss() {
 # JSON export $BENCH_JSON.
 mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean' "$BENCH_JSON"; }
 sd() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .stddev' "$BENCH_JSON"; }
+
+# bench_require TOOL...: /usr/bin/time (installed when root) and each TOOL,
+# else `die` (the caller's) with the fix.
+bench_require() {
+    if [ ! -x /usr/bin/time ]; then
+        [ "$(id -u)" -eq 0 ] || die "/usr/bin/time missing (apt-get install time)"
+        apt-get install -y -q time >/dev/null || die "cannot install the time package"
+    fi
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || die "$tool not found (Scripts/install-deps --bench)"
+    done
+}
+
+# bench_layout: the Debian test layout $LAYOUT, built when missing (as root);
+# makes LAYOUT absolute and sets TAG to its first tag.
+bench_layout() {
+    local fixtures
+    fixtures=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures" && pwd)
+    if [ ! -f "$LAYOUT/index.json" ]; then
+        [ "$(id -u)" -eq 0 ] || die "$LAYOUT missing; build it as root with $fixtures/make-debian-oci.sh $LAYOUT"
+        "$fixtures/make-debian-oci.sh" "$LAYOUT"
+    fi
+    LAYOUT=$(cd "$LAYOUT" && pwd)
+    TAG=$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"] // empty][0] // "latest"' "$LAYOUT/index.json")
+}
