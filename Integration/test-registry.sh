@@ -671,6 +671,19 @@ HUSK_CACHEDIR=$W/cache-art check "pull of the artifact to OUTPUT.sqsh" \
     pull_ok P --insecure "docker://$PLAIN/test/art:1" "$W/out/art.sqsh"
 check "pull of the artifact: the same bytes as the pushed .sqsh" \
     same "sha256" "$(sha_of "$SQSH")" "$(sha_of "$W/out/art.sqsh" 2>/dev/null || true)"
+# OUTPUT on another filesystem than the cache: a copy, whole or not at all.
+SHM=""
+if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$W")" ]; then
+    SHM=$(mktemp -d /dev/shm/husk-registry.XXXXXX)
+    HUSK_CACHEDIR=$W/cache-art check "pull to OUTPUT on another filesystem (a copy)" \
+        pull_ok P --insecure "docker://$PLAIN/test/art:1" "$SHM/art.sqsh"
+    check "pull to another filesystem: same bytes, its own file, no temporary left" \
+        sh -c 'cmp "$1" "$2" && [ "$(stat -c %h "$2")" = 1 ] && [ "$(ls "$3")" = art.sqsh ] || { ls -la "$3"; exit 1; }' \
+        _ "$SQSH" "$SHM/art.sqsh" "$SHM"
+    rm -rf "$SHM"
+else
+    skip "pull to OUTPUT on another filesystem" "no writable /dev/shm on another filesystem"
+fi
 HUSK_CACHEDIR=$W/cache-art check "pull of the artifact into the cache: the same bytes" \
     sh -c 'p=$("$1" pull -q --insecure "docker://$2" | tail -n 1) && cmp "$p" "$3"' _ "$HUSK" "$PLAIN/test/art:1" "$SQSH"
 HUSK_CACHEDIR=$W/cache-art check "exec of the artifact from the registry" \
