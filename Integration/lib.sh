@@ -28,6 +28,17 @@ LIB_LAST_OK=true
 LIB_OUT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/husk-lib.XXXXXX")
 # Callers that set their own EXIT trap should call lib_cleanup from it.
 lib_cleanup() { rm -rf "$LIB_OUT_DIR"; }
+
+# lib_remove_work DIR: removes a test's work directory (read-only parts
+# too), or keeps it and says where with KEEP_WORK=1.
+lib_remove_work() {
+    if [ "${KEEP_WORK:-0}" = 1 ]; then
+        echo "# work directory kept: $1"
+    else
+        chmod -R u+rwX "$1" 2>/dev/null || true
+        rm -rf "$1"
+    fi
+}
 trap lib_cleanup EXIT
 
 lib_show() { # FILE [LABEL]: print a captured file indented, at most 60 lines

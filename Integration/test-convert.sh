@@ -33,12 +33,7 @@ cleanup() {
     if [ -n "$MNT" ] && mountpoint -q "$MNT" 2>/dev/null; then
         fusermount3 -u "$MNT" 2>/dev/null || true
     fi
-    if [ "${KEEP_WORK:-0}" = 1 ]; then
-        echo "# work directory kept: $W"
-    else
-        chmod -R u+rwX "$W" 2>/dev/null || true
-        rm -rf "$W"
-    fi
+    lib_remove_work "$W"
     lib_cleanup
 }
 trap cleanup EXIT

@@ -40,12 +40,7 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
     done
     stop_registries "$REGW" 2>/dev/null || true
-    if [ "${KEEP_WORK:-0}" = 1 ]; then
-        echo "# work directory kept: $W"
-    else
-        chmod -R u+rwX "$W" 2>/dev/null || true
-        rm -rf "$W"
-    fi
+    lib_remove_work "$W"
     lib_cleanup
 }
 trap cleanup EXIT
