@@ -86,7 +86,9 @@ public final class RegistryClient: Sendable {
             }
             let response: HTTPClientResponse
             do {
-                response = try await self.http.execute(http, timeout: .seconds(600))
+                // The deadline covers the body too: a big layer on a slow link
+                // may take long; a stalled one hits the 120 s read timeout.
+                response = try await self.http.execute(http, timeout: .hours(12))
             } catch {
                 let failure = describe(error, what: request.what)
                 if retryable(error), attempt < retryDelays.count {
