@@ -92,25 +92,34 @@ AUTH_JSON=$XDG_CONFIG_HOME/husk/auth.json
 
 is_digest() { [[ $1 =~ ^sha256:[0-9a-f]{64}$ ]]; }
 
+# husk_last_line VAR CHECK WHAT CMD...: `husk CMD` exits 0 and its last stdout
+# line passes CHECK (a function); that line is stored in VAR.
+husk_last_line() {
+    local var=$1 check=$2 what=$3 rc=0 last
+    shift 3
+    local so=$LIB_OUT_DIR/husk.stdout se=$LIB_OUT_DIR/husk.stderr
+    husk "$@" >"$so" 2>"$se" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "husk $* exited with status $rc"
+        cat "$se" "$so"
+        return 1
+    fi
+    last=$(tail -n 1 "$so")
+    if ! "$check" "$last"; then
+        echo "the last stdout line should be $what, got:"
+        cat "$so"
+        return 1
+    fi
+    printf -v "$var" %s "$last"
+}
+is_file() { [ -n "$1" ] && [ -f "$1" ]; }
+
 # push_ok VAR SOURCE REF [OPTIONS...]: `husk push OPTIONS SOURCE REF` exits 0
 # and its last stdout line is a sha256 digest, stored in VAR.
 push_ok() {
     local var=$1 src=$2 ref=$3
     shift 3
-    local so=$LIB_OUT_DIR/push.stdout se=$LIB_OUT_DIR/push.stderr rc=0 d
-    husk push "$@" "$src" "$ref" >"$so" 2>"$se" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-        echo "husk push $* $src $ref exited with status $rc"
-        cat "$se" "$so"
-        return 1
-    fi
-    d=$(tail -n 1 "$so")
-    if ! is_digest "$d"; then
-        echo "the last stdout line should be the pushed manifest digest, got:"
-        cat "$so"
-        return 1
-    fi
-    printf -v "$var" %s "$d"
+    husk_last_line "$var" is_digest "the pushed manifest digest" push "$@" "$src" "$ref"
 }
 
 # pull_ok VAR ARGS...: `husk pull ARGS` exits 0, its last stdout line is an
@@ -118,21 +127,7 @@ push_ok() {
 pull_ok() {
     local var=$1
     shift
-    local so=$LIB_OUT_DIR/pull.stdout se=$LIB_OUT_DIR/pull.stderr rc=0 p
-    husk pull "$@" >"$so" 2>"$se" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-        echo "husk pull $* exited with status $rc"
-        cat "$se" "$so"
-        return 1
-    fi
-    p=$(tail -n 1 "$so")
-    if [ -z "$p" ] || [ ! -f "$p" ]; then
-        echo "the last stdout line should name the image file, got:"
-        cat "$so"
-        return 1
-    fi
-    printf -v "$var" %s "$p"
-    no_leftovers "$HUSK_CACHEDIR"
+    husk_last_line "$var" is_file "the image file" pull "$@" && no_leftovers "$HUSK_CACHEDIR"
 }
 
 # pull_blobs_ok VAR ARGS...: `husk pull --blobs-only ARGS` exits 0 and prints
@@ -140,20 +135,7 @@ pull_ok() {
 pull_blobs_ok() {
     local var=$1
     shift
-    local so=$LIB_OUT_DIR/pull.stdout se=$LIB_OUT_DIR/pull.stderr rc=0 d
-    husk pull --blobs-only "$@" >"$so" 2>"$se" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-        echo "husk pull --blobs-only $* exited with status $rc"
-        cat "$se" "$so"
-        return 1
-    fi
-    d=$(tail -n 1 "$so")
-    if ! is_digest "$d"; then
-        echo "the last stdout line should be the manifest digest, got:"
-        cat "$so"
-        return 1
-    fi
-    printf -v "$var" %s "$d"
+    husk_last_line "$var" is_digest "the manifest digest" pull --blobs-only "$@"
 }
 
 same() { # WHAT EXPECTED ACTUAL
