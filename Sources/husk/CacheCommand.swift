@@ -6,6 +6,7 @@ import HuskRuntime
 
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cache",
         abstract: "List or clean the image and blob cache.",
         discussion: """
             The cache is ${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}: blobs/sha256/HEX (verified \

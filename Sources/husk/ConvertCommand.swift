@@ -6,6 +6,7 @@ import HuskSquash
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "convert",
         abstract: "Convert an OCI image into one squashfs file.",
         discussion: """
             SOURCE is oci:DIR[:TAG|@DIGEST] (an OCI image layout), oci-archive:FILE.tar[:TAG] \

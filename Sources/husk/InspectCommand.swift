@@ -5,6 +5,7 @@ import HuskSquash
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Show what a Husk image is: source, digests, platform, entrypoint, environment, size.",
         discussion: "Reads the squashfs file directly (no mount). --json prints one JSON object for scripts.")
 

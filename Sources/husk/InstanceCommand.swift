@@ -5,6 +5,7 @@ import HuskRuntime
 
 struct Instance: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "instance",
         abstract: "Long-running containers (services for a workflow): start, list, stop; enter one with husk exec instance://NAME.",
         discussion: """
             An instance always has its own PID namespace; stopping it (or its command ending) ends every \\

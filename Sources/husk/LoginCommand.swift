@@ -5,6 +5,7 @@ import HuskRegistry
 
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "login",
         abstract: "Check and store credentials for a registry.",
         discussion: """
             Asks the registry whether the user name and password are good (Basic or \
@@ -89,6 +90,7 @@ struct Login: ParsableCommand {
 
 struct Logout: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "logout",
         abstract: "Remove stored credentials for a registry.",
         discussion: "Removes the registry from $XDG_CONFIG_HOME/husk/auth.json. Docker's config.json is left alone.")
 

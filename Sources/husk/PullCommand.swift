@@ -7,6 +7,7 @@ import HuskRuntime
 
 struct Pull: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pull",
         abstract: "Download an image from a registry and convert it into a squashfs file.",
         discussion: """
             Resolves the tag (an index picks this machine's platform, or --platform), fetches \

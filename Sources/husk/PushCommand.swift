@@ -7,6 +7,7 @@ import HuskRuntime
 
 struct Push: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "push",
         abstract: "Send an image to a registry.",
         discussion: """
             SOURCE is an OCI image (oci:DIR, oci-archive:FILE, docker-archive:FILE), pushed as \

@@ -192,6 +192,7 @@ let runDiscussion = """
 
 struct Exec: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
+        commandName: "exec",
         abstract: "Run a command in an image, as yourself, without root.",
         discussion: runDiscussion)
 
@@ -208,6 +209,7 @@ struct Exec: ParsableCommand, RunsContainer {
 
 struct Run: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run an image's own command: Entrypoint + (ARGS, or else Cmd), as OCI runtimes do.",
         discussion: runDiscussion)
 
@@ -224,6 +226,7 @@ struct Run: ParsableCommand, RunsContainer {
 
 struct Shell: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
+        commandName: "shell",
         abstract: "An interactive shell in an image (its /bin/bash, else /bin/sh), with a prompt naming the image.",
         discussion: runDiscussion)
 
@@ -238,6 +241,7 @@ struct Shell: ParsableCommand, RunsContainer {
 
 struct Env: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "env",
         abstract: "Print the environment a container of the image would get, one NAME=VALUE per line, sorted.",
         discussion: runDiscussion)
 
