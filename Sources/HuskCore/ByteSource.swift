@@ -6,9 +6,19 @@ import Glibc
 /// a digest-verifying wrapper. `read` returns 0 at the end.
 public protocol ByteSource: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+
+    /// The next bytes of the stream, valid until the next call; empty at the
+    /// end. A source that already holds them in memory lends them without a
+    /// copy; any other reads into `scratch` (the default).
+    func readBorrowed(scratch: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer
 }
 
 extension ByteSource {
+    public func readBorrowed(scratch: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer {
+        let n = try read(into: scratch)
+        return UnsafeRawBufferPointer(rebasing: scratch[0..<n])
+    }
+
     /// Reads to the end; `limit` guards against a hostile manifest or config.
     public func readAll(limit: Int = 64 << 20, what: String) throws -> [UInt8] {
         var result: [UInt8] = []

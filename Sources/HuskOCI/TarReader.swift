@@ -77,9 +77,10 @@ public final class TarReader {
         let status = archive_read_open(archive, context, nil, { _, context, out in
             let feeder = Unmanaged<TarReader.SourceFeeder>.fromOpaque(context!).takeUnretainedValue()
             do {
-                let n = try feeder.source.read(into: feeder.buffer)
-                out!.pointee = UnsafeRawPointer(feeder.buffer.baseAddress)
-                return la_ssize_t(n)
+                // libarchive only needs the bytes until its next callback.
+                let bytes = try feeder.source.readBorrowed(scratch: feeder.buffer)
+                out!.pointee = bytes.baseAddress
+                return la_ssize_t(bytes.count)
             } catch {
                 feeder.error = error
                 return -1

@@ -29,16 +29,22 @@ public enum ImageConverter {
             compression: options.compression, blockSize: options.blockSize,
             jobs: options.jobs, modificationTime: created))
         let flattener = LayerFlattener(sink: writer)
-
-        for (index, layer) in image.layers.enumerated().reversed() {
-            let name = "layer \(index + 1)/\(image.layers.count) \(layer.descriptor.digest.short)"
+        // Newest layer first. The next (older) layer starts inflating on its
+        // own thread while this one is read: otherwise the end of a big layer
+        // whose files are all shadowed is spent waiting on gzip alone.
+        let order = Array(image.layers.indices.reversed())
+        var opened: ByteSource? = nil
+        for (position, index) in order.enumerated() {
+            let name = Self.name(of: index, in: image)
+            let source = try opened ?? open(index, of: image)
+            opened = position + 1 < order.count ? try open(order[position + 1], of: image) : nil
             flattener.beginLayer(index: index, name: name)
-            try read(layer, name: name) { reader, entry in
+            try read(source, name: name) { reader, entry in
                 try flattener.add(entry) { consume in try reader.readData(consume) }
             }
             if !flattener.recaptures.isEmpty {
                 // Hard links to files this layer also shadows: read it once more.
-                try read(layer, name: name) { reader, entry in
+                try read(try open(index, of: image), name: name) { reader, entry in
                     try flattener.recapture(entry) { consume in try reader.readData(consume) }
                 }
             }
@@ -63,15 +69,22 @@ public enum ImageConverter {
         return Result(outputPath: outputPath, outputSize: Int64(st.st_size), source: source)
     }
 
-    private static func read(_ layer: ResolvedImage.Layer, name: String,
-                             _ body: (TarReader, TarEntry) throws -> Void) throws {
-        var source = try layer.open()
+    private static func name(of index: Int, in image: ResolvedImage) -> String {
+        "layer \(index + 1)/\(image.layers.count) \(image.layers[index].descriptor.digest.short)"
+    }
+
+    private static func open(_ index: Int, of image: ResolvedImage) throws -> ByteSource {
+        let layer = image.layers[index]
+        let source = try layer.open()
         // gzip goes through ISA-L; anything else (and gzip a docker-archive
         // does not declare) is detected and decompressed by libarchive.
         // ISA-L inflates (and the digest is checked) on a prefetching thread.
-        if layer.descriptor.mediaType.hasSuffix("gzip") {
-            source = PrefetchingSource(GzipInflatingSource(source, what: name))
-        }
+        guard layer.descriptor.mediaType.hasSuffix("gzip") else { return source }
+        return PrefetchingSource(GzipInflatingSource(source, what: name(of: index, in: image)))
+    }
+
+    private static func read(_ source: ByteSource, name: String,
+                             _ body: (TarReader, TarEntry) throws -> Void) throws {
         let reader = try TarReader(source: source, what: name)
         while let entry = try reader.next() {
             try body(reader, entry)

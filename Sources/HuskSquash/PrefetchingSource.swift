@@ -12,7 +12,7 @@ import HuskCore
 /// where it happened, so nothing after it is ever handed out.
 final class PrefetchingSource: ByteSource {
     private let pipe: Pipe
-    private var current: [UInt8] = []
+    private var current: Chunk?
     private var position = 0
 
     init(_ inner: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 16) {
@@ -34,47 +34,69 @@ final class PrefetchingSource: ByteSource {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if position == current.count {
-            guard let next = try pipe.take() else { return 0 }
+        let bytes = try readBorrowed(limit: buffer.count)
+        buffer.copyMemory(from: bytes)
+        return bytes.count
+    }
+
+    /// The rest of the current chunk, lent until the next call: the reader
+    /// (libarchive) parses in place, one copy fewer per byte.
+    func readBorrowed(scratch: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer {
+        try readBorrowed(limit: Int.max)
+    }
+
+    private func readBorrowed(limit: Int) throws -> UnsafeRawBufferPointer {
+        if current == nil || position == current!.count {
+            // The chunk handed out last is done with: its memory is reused.
+            let used = current
+            current = nil
+            guard let next = try pipe.take(returning: used) else {
+                return UnsafeRawBufferPointer(start: nil, count: 0)
+            }
             current = next
             position = 0
         }
-        let n = min(buffer.count, current.count - position)
-        current.withUnsafeBytes { bytes in
-            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + n)]))
-        }
-        position += n
-        return n
+        let chunk = current!
+        let n = min(limit, chunk.count - position)
+        defer { position += n }
+        return UnsafeRawBufferPointer(start: chunk.memory.baseAddress! + position, count: n)
     }
 
     private static func produce(from inner: ByteSource, into pipe: Pipe, chunkSize: Int) {
         defer { pipe.producerExited() }
         var atEnd = false
         while !atEnd {
-            let chunk: [UInt8]
+            let chunk = pipe.spareChunk() ?? Chunk(capacity: chunkSize)
+            chunk.count = 0
             do {
-                chunk = try [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, count in
-                    count = 0
-                    while count < chunkSize {
-                        let n = try inner.read(into: UnsafeMutableRawBufferPointer(
-                            rebasing: UnsafeMutableRawBufferPointer(buffer)[count...]))
-                        if n == 0 { atEnd = true; break }
-                        count += n
-                    }
+                while chunk.count < chunk.memory.count {
+                    let n = try inner.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk.memory[chunk.count...]))
+                    if n == 0 { atEnd = true; break }
+                    chunk.count += n
                 }
             } catch {
                 pipe.fail(error)
                 return
             }
-            if !chunk.isEmpty, !pipe.put(chunk) { return }
+            if chunk.count > 0, !pipe.put(chunk) { return }
         }
         pipe.finish()
+    }
+
+    /// Memory for one chunk, allocated once and passed back and forth.
+    final class Chunk: @unchecked Sendable {
+        let memory: UnsafeMutableRawBufferPointer
+        var count = 0
+        init(capacity: Int) { memory = .allocate(byteCount: capacity, alignment: 64) }
+        deinit { memory.deallocate() }
     }
 
     /// A bounded queue of chunks between one producer and one consumer.
     private final class Pipe: @unchecked Sendable {
         private let condition = NSCondition()
-        private var chunks: [[UInt8]] = []
+        private var chunks: [Chunk] = []
+        /// Chunks the consumer is done with, for the producer to refill.
+        private var spare: [Chunk] = []
         private var finished = false
         private var failure: Error?
         private var stopped = false
@@ -84,7 +106,7 @@ final class PrefetchingSource: ByteSource {
         init(depth: Int) { self.depth = depth }
 
         /// False when the consumer is gone.
-        func put(_ chunk: [UInt8]) -> Bool {
+        func put(_ chunk: Chunk) -> Bool {
             condition.lock()
             defer { condition.unlock() }
             while chunks.count >= depth && !stopped { condition.wait() }
@@ -94,9 +116,16 @@ final class PrefetchingSource: ByteSource {
             return true
         }
 
-        func take() throws -> [UInt8]? {
+        func spareChunk() -> Chunk? {
             condition.lock()
             defer { condition.unlock() }
+            return spare.popLast()
+        }
+
+        func take(returning used: Chunk?) throws -> Chunk? {
+            condition.lock()
+            defer { condition.unlock() }
+            if let used { spare.append(used) }
             while chunks.isEmpty && !finished && failure == nil { condition.wait() }
             if !chunks.isEmpty {
                 let chunk = chunks.removeFirst()

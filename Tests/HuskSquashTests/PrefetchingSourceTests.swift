@@ -12,6 +12,27 @@ import HuskCore
         #expect(try source.readAll(what: "payload") == payload)
     }
 
+    @Test func lentAndCopiedReadsInterleaveInOrder() throws {
+        // libarchive borrows whole chunks; other readers copy part of one.
+        let source = PrefetchingSource(ChunkedSource(payload), chunkSize: 3000, depth: 2)
+        var received: [UInt8] = []
+        var scratch = [UInt8](repeating: 0, count: 10)
+        var small = [UInt8](repeating: 0, count: 777)
+        for turn in 0... {
+            if turn % 3 == 0 {
+                let n = try small.withUnsafeMutableBytes { try source.read(into: $0) }
+                if n == 0 { break }
+                received += small[0..<n]
+            } else {
+                let lent = try scratch.withUnsafeMutableBytes { try source.readBorrowed(scratch: $0) }
+                if lent.isEmpty { break }
+                #expect(lent.count <= 3000)
+                received += lent
+            }
+        }
+        #expect(received == payload)
+    }
+
     @Test func theInnerErrorArrivesWhereItHappened() throws {
         let bytes = Array(payload.prefix(200_000))
         // A digest check fails at the last byte, as a layer with a wrong digest does.
