@@ -78,6 +78,25 @@ check "writing into the image's /bin fails" sh -c '! "$1" exec "$2" sh -c "echo 
 out "x" "--writable-tmpfs: / is writable" "$HUSK" exec --writable-tmpfs "$IMG" sh -c 'echo x > /newfile && cat /newfile'
 check "--writable-tmpfs: nothing persists into the image" sh -c '! "$1" exec "$2" test -e /newfile' _ "$HUSK" "$IMG"
 
+# -- overlays only where the image needs new entries (overlayfs slows every read below it)
+# the type (after the "-" field) of the topmost mount on directory $0
+fstype_at='awk -v d="$0" '"'"'$5 == d {for (i = 7; i < NF; i++) if ($i == "-") t = $(i + 1)} END {print t}'"'"' /proc/self/mountinfo'
+out "fuse.squashfuse" "the root is the image's own mount, not an overlay (new entries go to /home, /etc)" \
+    "$HUSK" exec "$IMG" sh -c "$fstype_at" /
+check "--mode extract: the root is not an overlay either, and is read-only" sh -c '
+    t=$(env TMPDIR="$1" "$2" exec --mode extract "$3" sh -c "$4" /) && [ "$t" != overlay ] &&
+    ! env TMPDIR="$1" "$2" exec --mode extract "$3" sh -c "echo x > /newfile" 2>/dev/null' _ "$W" "$HUSK" "$IMG" "$fstype_at"
+mkdir -p "$W/deep"
+echo deep > "$W/deep/f"
+out "overlay deep root" "a bind to a new directory in /etc overlays /etc alone, and the image's /etc stays" \
+    "$HUSK" exec -B "$W/deep:/etc/husk-new/deep" "$IMG" sh -c \
+    'echo $(sh -c "$0" /etc) $(cat /etc/husk-new/deep/f) $(grep -c "^root:" /etc/passwd | sed s/1/root/)' "$fstype_at"
+check "an overlaid /etc is read-only" sh -c '! "$1" exec -B "$2:/etc/husk-new/deep" "$3" sh -c "echo x > /etc/newfile" 2>/dev/null' \
+    _ "$HUSK" "$W/deep" "$IMG"
+out "overlay" "a bind to a new top-level directory overlays the whole root" \
+    "$HUSK" exec -B "$W/deep:/husk-new-top" "$IMG" sh -c "$fstype_at" /
+out "overlay" "--writable-tmpfs overlays the whole root" "$HUSK" exec --writable-tmpfs "$IMG" sh -c "$fstype_at" /
+
 # -- binds
 mkdir -p "$W/data" "$W/ro"
 echo host > "$W/ro/file"
