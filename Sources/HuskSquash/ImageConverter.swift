@@ -109,20 +109,7 @@ public enum ImageConverter {
 
     /// The image's `created` as the superblock time (0 when absent or unparsable).
     static func parseCreated(_ text: String?) -> UInt32 {
-        guard let text else { return 0 }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        var date = formatter.date(from: text)
-        if date == nil {
-            formatter.formatOptions = [.withInternetDateTime]
-            date = formatter.date(from: text)
-        }
-        if date == nil, let dot = text.firstIndex(of: ".") {
-            // Nanosecond fractions (Go's RFC3339Nano) defeat the formatter; drop them.
-            let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }).map { String(text[$0...]) } ?? "Z"
-            date = formatter.date(from: String(text[..<dot]) + zone)
-        }
-        guard let seconds = date?.timeIntervalSince1970, seconds > 0 else { return 0 }
-        return UInt32(clamping: Int64(seconds))
+        guard let text, let seconds = RFC3339.seconds(text), seconds > 0 else { return 0 }
+        return UInt32(clamping: seconds)
     }
 }

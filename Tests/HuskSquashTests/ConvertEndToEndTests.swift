@@ -150,6 +150,13 @@ struct TarBuilder {
         #expect(ImageConverter.parseCreated("2024-05-01T12:00:00Z") == 1_714_564_800)
         #expect(ImageConverter.parseCreated("2024-05-01T12:00:00.5Z") == 1_714_564_800)
         #expect(ImageConverter.parseCreated("2024-05-01T12:00:00.123456789+00:00") == 1_714_564_800)
+        #expect(ImageConverter.parseCreated("2024-05-01T14:30:00+02:30") == 1_714_564_800)
+        #expect(ImageConverter.parseCreated("2024-05-01T09:00:00.000-03:00") == 1_714_564_800)
+        #expect(ImageConverter.parseCreated("2024-05-01 12:00:00z") == 1_714_564_800)
+        #expect(ImageConverter.parseCreated("2024-05-01T12:00:00") == 0)
+        #expect(ImageConverter.parseCreated("2024-13-01T12:00:00Z") == 0)
+        #expect(ImageConverter.parseCreated("2024-05-01T12:00:00Zjunk") == 0)
+        #expect(ImageConverter.parseCreated("1960-05-01T12:00:00Z") == 0)
         #expect(ImageConverter.parseCreated("garbage") == 0)
         #expect(ImageConverter.parseCreated(nil) == 0)
     }
