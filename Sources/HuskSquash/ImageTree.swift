@@ -1,3 +1,4 @@
+import Glibc
 import HuskCore
 import HuskOCI
 
@@ -101,8 +102,21 @@ final class TreeNode {
 
     /// Children in squashfs order (bytewise by name), without whiteouts.
     var sortedChildren: [(name: String, node: TreeNode)] {
-        children.filter { !$0.value.isWhiteout }
-            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            .map { (name: $0.key, node: $0.value) }
+        var list = children.filter { !$0.value.isWhiteout }.map { (name: $0.key, node: $0.value) }
+        list.sort { Self.precedesInByteOrder($0.name, $1.name) }
+        return list
+    }
+
+    /// Squashfs lists directories in strcmp order; memcmp of the UTF-8 is
+    /// that, and several times faster than comparing the UTF8Views.
+    static func precedesInByteOrder(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+                return order != 0 ? order < 0 : x.count < y.count
+            }
+        }
     }
 }

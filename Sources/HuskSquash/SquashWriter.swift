@@ -237,8 +237,13 @@ private struct TreeSerializer {
         return ObjectIdentifier(node)
     }
 
+    /// Each directory's listing, sorted once in `number` for `write`.
+    private var listings: [ObjectIdentifier: [(name: String, node: TreeNode)]] = [:]
+
     mutating func number(_ directory: TreeNode) {
-        for (_, child) in directory.sortedChildren {
+        let listing = directory.sortedChildren
+        listings[ObjectIdentifier(directory)] = listing
+        for (_, child) in listing {
             if child.isDirectory { number(child); continue }
             let id = identity(of: child)
             linkCounts[id, default: 0] += 1
@@ -255,7 +260,7 @@ private struct TreeSerializer {
         let myNumber = numbers[ObjectIdentifier(directory)]!
         var entries: [(name: String, written: Written, mode: UInt16)] = []
         var subdirectories: UInt32 = 0
-        for (name, child) in directory.sortedChildren {
+        for (name, child) in listings.removeValue(forKey: ObjectIdentifier(directory)) ?? directory.sortedChildren {
             let childPath = path + "/" + name
             let mode = fileTypeBits(child.kind) | (resolvedMetadata(child).permissions & 0o7777)
             let written: Written

@@ -77,6 +77,14 @@ func listing(_ flattener: LayerFlattener, _ sink: MemorySink) -> [String: String
 }
 
 @Suite struct LayerFlattenerTests {
+    @Test func directoriesListInByteOrder() {
+        // strcmp order, as squashfs readers binary-search it: not Unicode order.
+        let names = ["b", "é", "a", "Z", "ab", "a\u{301}", "", "~"]
+        let sorted = names.sorted(by: TreeNode.precedesInByteOrder)
+        #expect(sorted == names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+        #expect(sorted == ["", "Z", "a", "ab", "a\u{301}", "b", "~", "é"])
+    }
+
     @Test func upperLayerWinsAndShadowedDataIsNeverRead() throws {
         let (tree, sink) = try flatten([
             [dir("etc"), file("etc/motd", "old"), file("etc/keep", "keep")],
