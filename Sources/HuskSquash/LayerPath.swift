@@ -10,18 +10,20 @@ enum LayerPath {
 
     /// Components of `path` relative to the image root; [] is the root itself.
     static func components(_ path: String, layer: String) throws -> [String] {
+        // Split as bytes ('/' is never part of a multi-byte character):
+        // comparing Substrings with "." and ".." as Characters cost 10 ms of
+        // a 7,600-entry image's conversion on the thread feeding the compressors.
         var result: [String] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch part {
-            case ".": continue
-            case "..":
+        for part in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            if part.count == 1, part.first == UInt8(ascii: ".") { continue }
+            if part.count == 2, part.allSatisfy({ $0 == UInt8(ascii: ".") }) {
                 guard !result.isEmpty else {
                     throw HuskError(.unsafePath, "\(layer): entry \"\(path)\" escapes the image root (the layer is malformed or hostile)")
                 }
                 result.removeLast()
-            default:
-                result.append(String(part))
+                continue
             }
+            result.append(String(Substring(part)))
         }
         return result
     }
