@@ -81,20 +81,33 @@ check "--writable-tmpfs: nothing persists into the image" sh -c '! "$1" exec "$2
 # -- overlays only where the image needs new entries (overlayfs slows every read below it)
 # the type (after the "-" field) of the topmost mount on directory $0
 fstype_at='awk -v d="$0" '"'"'$5 == d {for (i = 7; i < NF; i++) if ($i == "-") t = $(i + 1)} END {print t}'"'"' /proc/self/mountinfo'
+# These run from /tmp, which the image has: a working directory the image
+# lacks (a checkout in /srv, /builds) would need a new top-level entry.
 out "fuse.squashfuse" "the root is the image's own mount, not an overlay (new entries go to /home, /etc)" \
-    "$HUSK" exec "$IMG" sh -c "$fstype_at" /
+    sh -c 'cd /tmp && "$@"' _ "$HUSK" exec "$IMG" sh -c "$fstype_at" /
 check "--mode extract: the root is not an overlay either, and is read-only" sh -c '
-    t=$(env TMPDIR="$1" "$2" exec --mode extract "$3" sh -c "$4" /) && [ "$t" != overlay ] &&
+    cd /tmp && t=$(env TMPDIR="$1" "$2" exec --mode extract "$3" sh -c "$4" /) && [ "$t" != overlay ] &&
     ! env TMPDIR="$1" "$2" exec --mode extract "$3" sh -c "echo x > /newfile" 2>/dev/null' _ "$W" "$HUSK" "$IMG" "$fstype_at"
 mkdir -p "$W/deep"
 echo deep > "$W/deep/f"
 out "overlay deep root" "a bind to a new directory in /etc overlays /etc alone, and the image's /etc stays" \
-    "$HUSK" exec -B "$W/deep:/etc/husk-new/deep" "$IMG" sh -c \
+    sh -c 'cd /tmp && "$@"' _ "$HUSK" exec -B "$W/deep:/etc/husk-new/deep" "$IMG" sh -c \
     'echo $(sh -c "$0" /etc) $(cat /etc/husk-new/deep/f) $(grep -c "^root:" /etc/passwd | sed s/1/root/)' "$fstype_at"
 check "an overlaid /etc is read-only" sh -c '! "$1" exec -B "$2:/etc/husk-new/deep" "$3" sh -c "echo x > /etc/newfile" 2>/dev/null' \
     _ "$HUSK" "$W/deep" "$IMG"
-out "overlay" "a bind to a new top-level directory overlays the whole root" \
-    "$HUSK" exec -B "$W/deep:/husk-new-top" "$IMG" sh -c "$fstype_at" /
+# A new top-level entry (-B /lustre, a working directory in /scratch): the
+# root is a tmpfs skeleton with the image's top-level entries bound in.
+out "tmpfs fuse.squashfuse overlay deep bin etc husk-new-top usr" \
+    "a new top-level directory gets a skeleton root: image directories bound bare, no overlay" \
+    "$HUSK" exec -B "$W/deep:/husk-new-top" "$IMG" sh -c \
+    'echo $(sh -c "$0" /) $(sh -c "$0" /usr) $(sh -c "$0" /etc) $(cat /husk-new-top/f) $(ls / | grep -x -e bin -e etc -e usr -e husk-new-top)' "$fstype_at"
+check "the skeleton root and the image directories in it are read-only" sh -c '
+    for f in /newfile /usr/newfile /bin/newfile; do
+        ! "$1" exec -B "$2:/husk-new-top" "$3" sh -c "echo x > $f" 2>/dev/null || exit 1
+    done' _ "$HUSK" "$W/deep" "$IMG"
+check "--mode extract with a skeleton root: the extracted image stays read-only" sh -c '
+    env TMPDIR="$1" "$2" exec --mode extract -B "$4:/husk-new-top" "$3" sh -c "cat /husk-new-top/f && ! touch /usr/newfile 2>/dev/null && ! touch /newfile 2>/dev/null"' \
+    _ "$W" "$HUSK" "$IMG" "$W/deep"
 out "overlay" "--writable-tmpfs overlays the whole root" "$HUSK" exec --writable-tmpfs "$IMG" sh -c "$fstype_at" /
 
 # -- binds

@@ -11,7 +11,9 @@
 #     squashfs, ch-run on an unsquashfs'd directory, bwrap on that directory,
 #     unshare -Urmpf true (the floor: namespaces alone)
 #   read every file under /usr warm, and `python3 -c 'import ...'`: husk fuse,
-#     husk extract, ch-run squashfs, ch-run directory
+#     husk extract, ch-run squashfs, ch-run directory; and husk with a bind to
+#     a directory the image lacks at its top level (-B DIR:/site, as for
+#     /lustre or a job's working directory), which puts a skeleton root in
 # Writes Integration/bench/results/startup.md (HUSK_BENCH_RESULTS=DIR elsewhere).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +51,8 @@ hyperfine --warmup 1 --runs 5 --export-json "$results/readall.json" --export-mar
     -n "husk extract: read /usr" "$HUSK exec --mode extract $image sh -c '$readall'" \
     -n "ch-run squashfs: read /usr" "ch-run $image -- sh -c '$readall'" \
     -n "ch-run directory: read /usr" "ch-run $work/dir -- sh -c '$readall'" \
+    -n "husk fuse, -B DIR:/site: read /usr" "$HUSK exec --mode fuse -B $work:/site $image sh -c '$readall'" \
+    -n "husk extract, -B DIR:/site: read /usr" "$HUSK exec --mode extract -B $work:/site $image sh -c '$readall'" \
     -n "husk fuse: python imports" "$HUSK exec --mode fuse $image python3 -c '$imports'" \
     -n "husk extract: python imports" "$HUSK exec --mode extract $image python3 -c '$imports'" \
     -n "ch-run squashfs: python imports" "ch-run $image -- python3 -c '$imports'" \
@@ -74,6 +78,10 @@ for what in ("read /usr", "python imports"):
     hf, he = w[f"husk fuse: {what}"][0], w[f"husk extract: {what}"][0]
     cs, cd = w[f"ch-run squashfs: {what}"][0], w[f"ch-run directory: {what}"][0]
     lines.append(f"- {what}: husk fuse / ch-run squashfs {hf / cs:.2f}, husk extract / ch-run directory {he / cd:.2f}")
+sf, se = w["husk fuse, -B DIR:/site: read /usr"][0], w["husk extract, -B DIR:/site: read /usr"][0]
+cs, cd = w["ch-run squashfs: read /usr"][0], w["ch-run directory: read /usr"][0]
+lines.append(f"- read /usr with a new top-level bind (skeleton root): husk fuse / ch-run squashfs {sf / cs:.2f}, "
+             f"husk extract / ch-run directory {se / cd:.2f}")
 open(f"{results}/startup.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

@@ -1,4 +1,4 @@
-/* Staging on a private /tmp, the overlay root, files, binds and pivot_root. */
+/* Staging on a private /tmp, the container root (overlays, skeleton), files, binds and pivot_root. */
 #define _GNU_SOURCE
 #include "rootfs.h"
 
@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "skeleton.h"
 #include "util.h"
 
 #define MAX_COMPONENTS 256
@@ -100,35 +101,6 @@ void mount_lower_dir(int dirfd, const char *path) {
     char proc[32];
     if (mount(fd_proc_path(dirfd, proc), LOWER_DIR, NULL, MS_BIND | MS_REC, NULL) < 0)
         fail_errno(errno, NULL, "bind mounting the root directory %s", path);
-}
-
-/* ---- remounts ---------------------------------------------------------- */
-
-/* Remount the bind mount at PATH with EXTRA added to the flags it has now:
-   inside a user namespace, flags of mounts from the host are locked, so
-   nosuid/nodev/noexec/atime must be carried over or the kernel says EPERM. */
-static int remount_bind(const char *path, unsigned long extra) {
-    struct statvfs sv;
-    if (statvfs(path, &sv) < 0)
-        return -1;
-    unsigned long flags = MS_REMOUNT | MS_BIND | extra;
-    if (sv.f_flag & ST_RDONLY)
-        flags |= MS_RDONLY;
-    if (sv.f_flag & ST_NOSUID)
-        flags |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV)
-        flags |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC)
-        flags |= MS_NOEXEC;
-    if (sv.f_flag & ST_NODIRATIME)
-        flags |= MS_NODIRATIME;
-    if (sv.f_flag & ST_NOATIME)
-        flags |= MS_NOATIME;
-    else if (sv.f_flag & ST_RELATIME)
-        flags |= MS_RELATIME;
-    else
-        flags |= MS_STRICTATIME;
-    return mount(NULL, path, NULL, flags, NULL);
 }
 
 /* ---- phase A: mount points and files in the upper layer ---------------- */
@@ -272,18 +244,24 @@ static void prepare_upper(int lowerfd, int upperfd, const char *dst, enum entry_
    existing directory above each missing mount point or file (/etc for
    resolv.conf, /home for $HOME).  The rest of the image is the bare mount,
    and files that replace existing ones (passwd, group) are bound over them.
-   A new entry directly in /, --writable-tmpfs, or a directory whose name
-   overlayfs options cannot carry puts the overlay on the whole root. */
+   New entries directly in / (/lustre, a working directory in /scratch) go
+   on a skeleton root (skeleton.h).  --writable-tmpfs, or a directory whose
+   name overlayfs options cannot carry, puts the overlay on the whole root. */
 #define MAX_OVERLAYS 16
 
 struct overlay_dirs {
     char path[MAX_OVERLAYS][4096]; /* resolved, relative to LOWER_DIR; none nested */
     size_t n;
+    int skeleton_root; /* some new entries go directly in / */
     int whole_root;
 };
 
 static void add_overlay_dir(struct overlay_dirs *o, const char *rel) {
-    if (!rel[0] || strpbrk(rel, ",:\\")) {
+    if (!rel[0]) {
+        o->skeleton_root = 1;
+        return;
+    }
+    if (strpbrk(rel, ",:\\")) {
         o->whole_root = 1;
         return;
     }
@@ -307,18 +285,31 @@ static void add_overlay_dir(struct overlay_dirs *o, const char *rel) {
     snprintf(o->path[o->n++], sizeof o->path[0], "%s", rel);
 }
 
-/* Notes the directory DST would be created in, if the image lacks it. */
-static void note_new_entry(int lowerfd, const char *dst, struct overlay_dirs *o, const char *what) {
+/* When the image lacks DST: 1, and the (resolved) directory it would be
+   created in, relative to the image root, into REL ("" for the root). */
+static int missing_in_image(int lowerfd, const char *dst, char *rel, size_t size, const char *what) {
     struct comps cs;
-    char rel[4096];
     size_t have;
     split_path(dst, &cs, what);
     int fd = open_existing_prefix(lowerfd, &cs, &have, what, dst);
-    if (have < cs.n) {
-        rel_path_of(fd, LOWER_DIR, rel, sizeof rel, what, dst);
-        add_overlay_dir(o, rel);
-    }
+    if (have < cs.n)
+        rel_path_of(fd, LOWER_DIR, rel, size, what, dst);
     close(fd);
+    return have < cs.n;
+}
+
+/* Notes the directory DST would be created in, if the image lacks it. */
+static void note_new_entry(int lowerfd, const char *dst, struct overlay_dirs *o, const char *what) {
+    char rel[4096];
+    if (missing_in_image(lowerfd, dst, rel, sizeof rel, what))
+        add_overlay_dir(o, rel);
+}
+
+/* True when DST is missing and would be created directly in /: on the
+   skeleton root, phase B makes it. */
+static int new_in_root(int lowerfd, const char *dst, const char *what) {
+    char rel[4096];
+    return missing_in_image(lowerfd, dst, rel, sizeof rel, what) && rel[0] == '\0';
 }
 
 static int in_image(int lowerfd, const char *dst) {
@@ -332,6 +323,7 @@ static int under_earlier_mount(const struct plan *plan, size_t i, const char *ds
 
 static void find_overlay_dirs(const struct plan *plan, int lowerfd, struct overlay_dirs *o) {
     o->n = 0;
+    o->skeleton_root = 0;
     o->whole_root = plan->writable_tmpfs;
     for (size_t i = 0; i < plan->nfiles && !o->whole_root; i++)
         note_new_entry(lowerfd, plan->files[i].dst, o, "file");
@@ -477,7 +469,7 @@ static void do_mount(int rootfd, const struct plan *plan, const struct mount_op 
 
 /* A file= record over an existing image file outside any overlay (or with
    no overlay at all) is staged on the tmpfs and bound over it. */
-static void bind_file_fallback(int rootfd, const struct file_rec *f, size_t index) {
+static void bind_file_fallback(int rootfd, const struct file_rec *f, size_t index, int no_create) {
     char staged[64], tproc[32], target[4096], rel[4096];
     snprintf(staged, sizeof staged, STAGE_DIR "/file-%zu", index);
     int dfd = open(STAGE_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -485,7 +477,7 @@ static void bind_file_fallback(int rootfd, const struct file_rec *f, size_t inde
         fail_errno(errno, NULL, "opening " STAGE_DIR);
     write_content(dfd, staged + strlen(STAGE_DIR) + 1, f);
     close(dfd);
-    int tfd = ensure_in_root(rootfd, f->dst, 0, 1, "file");
+    int tfd = ensure_in_root(rootfd, f->dst, 0, no_create, "file");
     rel_path_of(tfd, ROOT_DIR, rel, sizeof rel, "file", f->dst);
     snprintf(target, sizeof target, ROOT_DIR "%s", rel);
     if (mount(staged, fd_proc_path(tfd, tproc), NULL, MS_BIND, NULL) < 0)
@@ -540,7 +532,10 @@ void build_root(const struct plan *plan) {
     }
 
     int fallback = 0;
-    if (!whole_root) {
+    int skeleton = !whole_root && overlays.skeleton_root;
+    if (skeleton) {
+        mount_skeleton_root(LOWER_DIR, ROOT_DIR);
+    } else if (!whole_root) {
         if (mount(LOWER_DIR, ROOT_DIR, NULL, MS_BIND | MS_REC, NULL) < 0)
             fail_errno(errno, NULL, "bind mounting the image on " ROOT_DIR);
     } else if (mount("overlay", ROOT_DIR, "overlay", MS_NOSUID | MS_NODEV,
@@ -559,9 +554,16 @@ void build_root(const struct plan *plan) {
         fail_errno(errno, NULL, "opening " ROOT_DIR);
     if (!whole_root)
         mount_overlay_dirs(rootfd, &overlays);
-    for (size_t i = 0; i < plan->nfiles; i++)
-        if (fallback || (!whole_root && in_image(lowerfd, plan->files[i].dst)))
-            bind_file_fallback(rootfd, &plan->files[i], i);
+    for (size_t i = 0; i < plan->nfiles; i++) {
+        const char *dst = plan->files[i].dst;
+        if (fallback || (!whole_root && in_image(lowerfd, dst)))
+            bind_file_fallback(rootfd, &plan->files[i], i, 1);
+        else if (skeleton && new_in_root(lowerfd, dst, "file"))
+            bind_file_fallback(rootfd, &plan->files[i], i, 0);
+    }
+    for (size_t i = 0; i < plan->ndirs && skeleton; i++)
+        if (new_in_root(lowerfd, plan->dirs[i], "working directory"))
+            close(ensure_in_root(rootfd, plan->dirs[i], 1, 0, "working directory"));
     for (size_t i = 0; i < plan->nmounts; i++)
         do_mount(rootfd, plan, &plan->mounts[i], fallback);
     for (size_t i = 0; i < plan->nsymlinks; i++)

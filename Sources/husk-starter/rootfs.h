@@ -22,7 +22,9 @@ void mount_staging(const struct plan *plan);
 /* rootfs= mode: bind the directory (opened before staging) on LOWER_DIR. */
 void mount_lower_dir(int dirfd, const char *path);
 
-/* Steps 7-11 in the forked child: overlay (or read-only bind fallback),
+/* Steps 7-11 in the forked child: the root (image bind with overlays on
+   the directories needing new entries, a skeleton root for new top-level
+   entries, or a whole-root overlay; read-only bind fallback),
    file= records, bind=/tmpfs=/proc mounts, read-only remount, pivot_root,
    chdir. */
 void build_root(const struct plan *plan);

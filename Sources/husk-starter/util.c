@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -184,4 +186,31 @@ int path_has_prefix(const char *path, const char *prefix) {
         return 1;
     size_t n = strlen(prefix);
     return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Remount the bind mount at PATH with EXTRA added to the flags it has now:
+   inside a user namespace, flags of mounts from the host are locked, so
+   nosuid/nodev/noexec/atime must be carried over or the kernel says EPERM. */
+int remount_bind(const char *path, unsigned long extra) {
+    struct statvfs sv;
+    if (statvfs(path, &sv) < 0)
+        return -1;
+    unsigned long flags = MS_REMOUNT | MS_BIND | extra;
+    if (sv.f_flag & ST_RDONLY)
+        flags |= MS_RDONLY;
+    if (sv.f_flag & ST_NOSUID)
+        flags |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV)
+        flags |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC)
+        flags |= MS_NOEXEC;
+    if (sv.f_flag & ST_NODIRATIME)
+        flags |= MS_NODIRATIME;
+    if (sv.f_flag & ST_NOATIME)
+        flags |= MS_NOATIME;
+    else if (sv.f_flag & ST_RELATIME)
+        flags |= MS_RELATIME;
+    else
+        flags |= MS_STRICTATIME;
+    return mount(NULL, path, NULL, flags, NULL);
 }

@@ -45,4 +45,9 @@ void clean_path(char *path);
 /* True when PATH equals PREFIX or lies under it (both cleaned). */
 int path_has_prefix(const char *path, const char *prefix);
 
+/* Remount the bind mount at PATH read-only/nosuid/... (EXTRA), keeping the
+   flags it has: in a user namespace a host mount's flags are locked.
+   0 or -1/errno. */
+int remount_bind(const char *path, unsigned long extra);
+
 #endif
