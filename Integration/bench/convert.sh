@@ -13,6 +13,9 @@
 #   tar2sqfs          tar2sqfs -c zstd -X level=3 -j 2 from a pre-flattened
 #                     tar (flattening not timed: a lower bound)
 #   husk              husk convert --compression zstd:3 --jobs 2
+# The target ratio, husk / tar2sqfs, is also measured in 15 alternating pairs
+# (median and quartiles of the per-pair ratios): load that drifts between
+# hyperfine's blocks of runs moves the ratio of means by ±0.05 here.
 # Also measured: output sizes, peak RSS (/usr/bin/time -f %M).
 # Writes Integration/bench/results/{hyperfine.md,hyperfine.json,convert.md}
 # (HUSK_BENCH_RESULTS=DIR writes them elsewhere).
@@ -60,6 +63,17 @@ hyperfine --warmup 1 --runs 5 \
     -n umoci+mksquashfs -n tar2sqfs -n husk \
     "$CMD_A" "$CMD_B" "$CMD_C"
 
+# husk against tar2sqfs in alternating pairs: seconds of each, one pair a line.
+elapsed() { local start end; start=$(date +%s%N); eval "$1" >/dev/null; end=$(date +%s%N)
+    awk -v n=$((end - start)) 'BEGIN { printf "%.4f", n / 1e9 }'; }
+for _ in $(seq 15); do
+    eval "$PREP_B"; b=$(elapsed "$CMD_B")
+    eval "$PREP_C"; c=$(elapsed "$CMD_C")
+    echo "$b $c"
+done >"$W/pairs"
+PAIRS=$(awk '{ print $2 / $1 }' "$W/pairs" | sort -n |
+    awk '{ r[NR] = $1 } END { printf "%.2f (quartiles %.2f … %.2f, %d pairs)", r[int((NR + 1) / 2)], r[int((NR + 3) / 4)], r[int((3 * NR + 3) / 4)], NR }')
+
 # Peak RSS (KiB) of one more run of each, outputs kept for the sizes.
 RSS_A=$(rss a "$PREP_A" "$CMD_A")
 RSS_B=$(rss b "$PREP_B" "$CMD_B")
@@ -96,7 +110,7 @@ row() { # NAME MEAN SD SIZE RSS_KIB FILE
     row "husk convert" "$T_C" "$(sd husk)" "$SIZE_C" "$RSS_C" "$W/c.sqsh"
     echo
     echo "- time, husk / (umoci + mksquashfs): $(ratio "$T_C" "$T_A")"
-    echo "- time, husk / tar2sqfs: $(ratio "$T_C" "$T_B")"
+    echo "- time, husk / tar2sqfs: $(ratio "$T_C" "$T_B") (means above); in alternating pairs, median $PAIRS"
     echo "- size, husk / mksquashfs: $(ratio "$SIZE_C" "$SIZE_A")"
     echo "- size, husk / tar2sqfs: $(ratio "$SIZE_C" "$SIZE_B")"
     echo

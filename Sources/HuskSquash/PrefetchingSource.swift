@@ -7,6 +7,13 @@ import HuskCore
 /// libsquashfs while the compressor threads waited for blocks (measured on
 /// 2 cores: 0.53 of 1.1 CPU-seconds on the main thread).
 ///
+/// The lookahead is deep (64 MiB) because a layer often ends in content a
+/// newer layer shadows (apt's lists and caches under /var, last in tar
+/// order): the reader skips it at once, so it can only be inflated ahead
+/// of time. With 16 MiB the last 50 MB of the Debian base layer were
+/// inflated while both compressor threads sat idle (perf timeline: 60 ms
+/// on one core); with 64 MiB the conversion takes 0.65 s instead of 0.68.
+///
 /// Bytes come out in order; an error of the inner source (a digest
 /// mismatch at its last byte, corrupt gzip) is thrown at the position
 /// where it happened, so nothing after it is ever handed out.
@@ -15,7 +22,7 @@ final class PrefetchingSource: ByteSource {
     private var current: Chunk?
     private var position = 0
 
-    init(_ inner: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 16) {
+    init(_ inner: ByteSource, chunkSize: Int = Chunk.hugePage, depth: Int = 32) {
         pipe = Pipe(depth: depth)
         let pipe = self.pipe
         let box = UncheckedSource(inner)
@@ -84,10 +91,19 @@ final class PrefetchingSource: ByteSource {
     }
 
     /// Memory for one chunk, allocated once and passed back and forth.
+    /// Aligned to and advised as huge pages where the size allows: one
+    /// page fault per 2 MiB instead of 512 when a chunk is first filled.
     final class Chunk: @unchecked Sendable {
+        static let hugePage = 2 << 20
         let memory: UnsafeMutableRawBufferPointer
         var count = 0
-        init(capacity: Int) { memory = .allocate(byteCount: capacity, alignment: 64) }
+        init(capacity: Int) {
+            let alignment = capacity % Chunk.hugePage == 0 ? Chunk.hugePage : 64
+            memory = .allocate(byteCount: capacity, alignment: alignment)
+            if alignment == Chunk.hugePage {
+                _ = madvise(memory.baseAddress, capacity, MADV_HUGEPAGE)  // a hint: failure is harmless
+            }
+        }
         deinit { memory.deallocate() }
     }
 
