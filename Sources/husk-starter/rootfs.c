@@ -154,8 +154,9 @@ static int open_existing_prefix(int lowerfd, const struct comps *cs, size_t *hav
    namespace, so nothing can be created through the overlay in directories
    that come only from the image; directories we create in the upper layer
    are ours and merge with the image's.  Symlinks are resolved inside the
-   image (RESOLVE_IN_ROOT), as they would be at run time. */
-static void prepare_upper(int lowerfd, int upperfd, const char *dst, enum entry_kind kind,
+   image (RESOLVE_IN_ROOT), as they would be at run time.  With SKELETON,
+   entries new directly in / are left to phase B, on the skeleton root. */
+static void prepare_upper(int lowerfd, int skeleton, const char *dst, enum entry_kind kind,
                           const struct file_rec *file, const char *what) {
     struct comps cs;
     char prefix[4096], rel[4096];
@@ -167,6 +168,10 @@ static void prepare_upper(int lowerfd, int upperfd, const char *dst, enum entry_
         return; /* mount point exists in the image */
     }
     rel_path_of(cur, LOWER_DIR, rel, sizeof rel, what, dst);
+    if (skeleton && have < cs.n && rel[0] == '\0') {
+        close(cur);
+        return; /* made on the skeleton root in phase B */
+    }
     struct stat st;
     if (fstat(cur, &st) < 0)
         fail_errno(errno, NULL, "%s %s", what, dst);
@@ -208,7 +213,6 @@ static void prepare_upper(int lowerfd, int upperfd, const char *dst, enum entry_
         close(ufd);
         ufd = nfd;
     }
-    (void)upperfd;
 
     /* New entries below it. */
     for (size_t i = 0; i + 1 < rest.n; i++) {
@@ -410,7 +414,7 @@ static void make_symlink(int rootfd, const struct symlink_rec *l, int no_create)
     close(dirfd);
 }
 
-static void do_mount(int rootfd, const struct plan *plan, const struct mount_op *m, int no_create) {
+static void do_mount(int rootfd, const struct mount_op *m, int no_create) {
     if (m->kind == MOUNT_BIND && m->src_fd < 0)
         return; /* optional, missing */
     const char *what = m->kind == MOUNT_BIND ? "bind destination" : "mount point";
@@ -463,7 +467,6 @@ static void do_mount(int rootfd, const struct plan *plan, const struct mount_op 
                        "mounting a new /proc");
         break;
     }
-    (void)plan;
     close(tfd);
 }
 
@@ -500,9 +503,8 @@ static int under_earlier_mount(const struct plan *plan, size_t i, const char *ds
 
 void build_root(const struct plan *plan) {
     int lowerfd = open(LOWER_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    int upperfd = open(UPPER_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (lowerfd < 0 || upperfd < 0)
-        fail_errno(errno, NULL, "opening the staging directories");
+    if (lowerfd < 0)
+        fail_errno(errno, NULL, "opening " LOWER_DIR);
 
     /* The merged root directory takes the upper root's mode. */
     struct stat rst;
@@ -513,13 +515,14 @@ void build_root(const struct plan *plan) {
     static struct overlay_dirs overlays;
     find_overlay_dirs(plan, lowerfd, &overlays);
     int whole_root = overlays.whole_root;
+    int skeleton = !whole_root && overlays.skeleton_root;
 
     /* Phase A (before the overlay exists): files and missing mount points. */
     for (size_t i = 0; i < plan->nfiles; i++)
         if (whole_root || !in_image(lowerfd, plan->files[i].dst))
-            prepare_upper(lowerfd, upperfd, plan->files[i].dst, ENTRY_CONTENT, &plan->files[i], "file");
+            prepare_upper(lowerfd, skeleton, plan->files[i].dst, ENTRY_CONTENT, &plan->files[i], "file");
     for (size_t i = 0; i < plan->ndirs; i++)
-        prepare_upper(lowerfd, upperfd, plan->dirs[i], ENTRY_DIR, NULL, "working directory");
+        prepare_upper(lowerfd, skeleton, plan->dirs[i], ENTRY_DIR, NULL, "working directory");
     for (size_t i = 0; i < plan->nmounts; i++) {
         const struct mount_op *m = &plan->mounts[i];
         if (m->kind == MOUNT_BIND && m->src_fd < 0)
@@ -528,11 +531,10 @@ void build_root(const struct plan *plan) {
             continue; /* created inside that mount in phase B */
         const char *what = m->kind == MOUNT_BIND ? "bind destination" : "mount point";
         int dir = m->kind != MOUNT_BIND || m->src_is_dir;
-        prepare_upper(lowerfd, upperfd, m->dst, dir ? ENTRY_DIR : ENTRY_FILE, NULL, what);
+        prepare_upper(lowerfd, skeleton, m->dst, dir ? ENTRY_DIR : ENTRY_FILE, NULL, what);
     }
 
     int fallback = 0;
-    int skeleton = !whole_root && overlays.skeleton_root;
     if (skeleton) {
         mount_skeleton_root(LOWER_DIR, ROOT_DIR);
     } else if (!whole_root) {
@@ -565,12 +567,11 @@ void build_root(const struct plan *plan) {
         if (new_in_root(lowerfd, plan->dirs[i], "working directory"))
             close(ensure_in_root(rootfd, plan->dirs[i], 1, 0, "working directory"));
     for (size_t i = 0; i < plan->nmounts; i++)
-        do_mount(rootfd, plan, &plan->mounts[i], fallback);
+        do_mount(rootfd, &plan->mounts[i], fallback);
     for (size_t i = 0; i < plan->nsymlinks; i++)
         make_symlink(rootfd, &plan->symlinks[i], fallback);
     close(rootfd);
     close(lowerfd);
-    close(upperfd);
 
     if (!plan->writable_tmpfs || fallback)
         if (remount_bind(ROOT_DIR, MS_RDONLY) < 0)
