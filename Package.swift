@@ -7,6 +7,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem", "HuskRuntime"]),
+        // The image reader alone, for Fuzz/ (its own package): building it skips the registry client.
+        .library(name: "HuskImageReader", targets: ["HuskCore", "HuskOCI", "HuskSquash"]),
         .executable(name: "husk", targets: ["husk"]),
         .executable(name: "husk-starter", targets: ["husk-starter"]),
     ],
@@ -70,7 +72,7 @@ let package = Package(
         .target(name: "HuskTestSupport", dependencies: ["HuskCore", "HuskOCI"], path: "Tests/HuskTestSupport"),
         .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore"]),
         .testTarget(name: "HuskSystemTests", dependencies: ["HuskSystem"]),
-        .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskTestSupport"]),
+        .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskSquash", "HuskOCI", "HuskTestSupport"]),
         .testTarget(name: "HuskRegistryTests", dependencies: ["HuskRegistry", "HuskOCI"]),
         .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive", "HuskTestSupport"]),
         .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "HuskTestSupport"]),

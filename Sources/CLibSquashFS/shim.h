@@ -31,6 +31,11 @@ static inline sqfs_u64 husk_sqfs_file_size(const sqfs_file_t *file) {
     return file->get_size(file);
 }
 
+static inline int husk_sqfs_file_read_at(sqfs_file_t *file, sqfs_u64 offset,
+                                         void *buffer, size_t size) {
+    return file->read_at(file, offset, buffer, size);
+}
+
 static inline int husk_sqfs_file_write_at(sqfs_file_t *file, sqfs_u64 offset,
                                           const void *data, size_t size) {
     return file->write_at(file, offset, data, size);

@@ -32,14 +32,10 @@ public struct ImageInfo: Codable, Sendable {
               let configBytes = try reader.readFile("\(dir)/\(SourceRecord.configName)") else {
             throw HuskError(.invalidImage, "\(path): a squashfs image without Husk metadata (/.husk); convert the source with husk convert")
         }
-        let source: SourceRecord
-        let config: ImageConfiguration
-        do {
-            source = try JSONDecoder().decode(SourceRecord.self, from: Data(sourceBytes))
-            config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(configBytes))
-        } catch {
-            throw HuskError(.invalidImage, "\(path): /.husk metadata is damaged (\(error)); convert the image again")
-        }
+        let source = try ImageMetadata.decode(SourceRecord.self, from: sourceBytes,
+                                              file: "\(dir)/\(SourceRecord.sourceName)", image: path)
+        let config = try ImageMetadata.decode(ImageConfiguration.self, from: configBytes,
+                                              file: "\(dir)/\(SourceRecord.configName)", image: path)
         var st = stat()
         stat(path, &st)
         let settings = config.config

@@ -33,3 +33,24 @@ extension HuskError {
 func check(_ code: Int32, _ action: @autoclosure () -> String, path: String) throws {
     if code != 0 { throw HuskError.squashfs(code, action(), path: path) }
 }
+
+extension HuskError {
+    /// A libsquashfs failure while reading an image. Bad bytes in the image are
+    /// `.invalidImage` and say how to get a good copy; running out of memory,
+    /// a failing disk and misuse of the library stay `.squashfs`.
+    static func damagedImage(_ code: Int32, _ action: String, path: String) -> HuskError {
+        let error = squashfs(code, action, path: path)
+        switch code {
+        case SQFS_ERROR_ALLOC.rawValue, SQFS_ERROR_IO.rawValue, SQFS_ERROR_ARG_INVALID.rawValue, SQFS_ERROR_SEQUENCE.rawValue:
+            return error
+        default:
+            return HuskError(.invalidImage, error.message + " (a damaged image); copy or convert it again")
+        }
+    }
+}
+
+/// Throws a `HuskError` for a non-zero libsquashfs return code from reading an image.
+@inline(__always)
+func checkRead(_ code: Int32, _ action: @autoclosure () -> String, path: String) throws {
+    if code != 0 { throw HuskError.damagedImage(code, action(), path: path) }
+}

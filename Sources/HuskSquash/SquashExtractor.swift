@@ -22,7 +22,8 @@ public enum SquashExtractor {
         while let node = child {
             defer { child = node.pointee.next }
             let name = String(cString: husk_sqfs_tree_node_name(node))
-            guard name != "." && name != ".." && !name.contains("/") else { continue }
+            // A damaged image may hold any name; only a plain, non-empty one is a file to make.
+            guard !name.isEmpty && name != "." && name != ".." && !name.contains("/") else { continue }
             let target = path + "/" + name
             let inode = node.pointee.inode!
             let mode = mode_t(inode.pointee.base.mode)
@@ -65,7 +66,7 @@ extension SquashReader {
         try loadIDs(into: ids)
         var root: UnsafeMutablePointer<sqfs_tree_node_t>?
         let flags = UInt32(SQFS_TREE_NO_DEVICES.rawValue | SQFS_TREE_NO_SOCKETS.rawValue)
-        try check(directoryTree(ids: ids, flags: flags, out: &root), "reading the directory tree", path: path)
+        try checkRead(directoryTree(ids: ids, flags: flags, out: &root), "reading the directory tree", path: path)
         defer { sqfs_dir_tree_destroy(root) }
         guard let root else { throw HuskError(.invalidImage, "\(path): empty directory tree") }
         try body(root)
@@ -83,7 +84,10 @@ extension SquashReader {
         while offset < size {
             let want = UInt32(min(UInt64(buffer.count), size - offset))
             let got = buffer.withUnsafeMutableBytes { readData(inode, offset: offset, into: $0.baseAddress!, count: want) }
-            guard got > 0 else { throw HuskError(.invalidImage, "\(path): \(target): corrupt file data") }
+            if got < 0 { throw HuskError.damagedImage(got, "reading \(target)", path: path) }
+            guard got > 0 else {
+                throw HuskError(.invalidImage, "\(path): \(target): file data cut short (a damaged image); copy or convert it again")
+            }
             let written = buffer.withUnsafeBytes { write(fd, $0.baseAddress, Int(got)) }
             guard written == Int(got) else { throw HuskError.io(errno, target, doing: "cannot write") }
             offset += UInt64(got)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CLibSquashFS
 import HuskCore
 
@@ -5,72 +8,96 @@ import HuskCore
 /// superblock and single files such as `/.husk/config.json`.
 public final class SquashReader {
     public let path: String
+    /// Frees the libsquashfs objects below; the reader itself has no deinit.
+    private let handles: SquashHandles
     private let file: UnsafeMutablePointer<sqfs_file_t>
     private let compressor: UnsafeMutablePointer<sqfs_compressor_t>
     private let directoryReader: OpaquePointer
     private let dataReader: OpaquePointer
-    private var superblock = sqfs_super_t()
+    private let superblock: UnsafeMutablePointer<sqfs_super_t>
 
+    /// Every object is stored in `handles` as soon as it exists, and `self`'s
+    /// properties are set only after the last step succeeded: an error at any
+    /// step releases `handles`, which frees exactly what was made, once.
     public init(path: String) throws {
         self.path = path
-        guard FilePath.exists(path) else { throw HuskError(.notFound, "\(path): no such image file") }
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw HuskError(.notFound, "\(path): no such image file") }
+            throw HuskError(.io, "\(path): cannot open (check its permissions)")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            throw HuskError(.invalidImage, "\(path): a directory, not a squashfs image file; give a .sqsh file")
+        }
+        // libsquashfs takes the size from stat, so a device or pipe would look empty.
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw HuskError(.invalidImage, "\(path): not a regular file; give a .sqsh image file")
+        }
+        let handles = SquashHandles()
         guard let file = sqfs_open_file(path, UInt32(SQFS_FILE_OPEN_READ_ONLY.rawValue | SQFS_FILE_OPEN_NO_CHARSET_XFRM.rawValue)) else {
             throw HuskError(.io, "\(path): cannot open (check its permissions)")
         }
-        self.file = file
-        var ok = false
-        defer { if !ok { husk_sqfs_destroy(file) } }
-        let readStatus = sqfs_super_read(&superblock, file)
+        handles.file = file
+        try Self.checkSuperblock(of: file, path: path)
+        let superblock = handles.superblock
+        let readStatus = sqfs_super_read(superblock, file)
         guard readStatus == 0 else {
             throw HuskError(.invalidImage, "\(path): not a squashfs image (\(HuskError.squashfs(readStatus, "reading superblock", path: path).message))")
         }
         var config = sqfs_compressor_config_t()
-        try check(sqfs_compressor_config_init(&config, SQFS_COMPRESSOR(rawValue: UInt32(superblock.compression_id)),
-                                              Int(superblock.block_size), UInt16(SQFS_COMP_FLAG_UNCOMPRESS.rawValue)),
-                  "reading compressor settings", path: path)
-        var compressor: UnsafeMutablePointer<sqfs_compressor_t>?
-        let created = sqfs_compressor_create(&config, &compressor)
-        guard created == 0, let compressor else {
-            throw HuskError.squashfs(created, "creating the decompressor", path: path)
+        try checkRead(sqfs_compressor_config_init(&config, SQFS_COMPRESSOR(rawValue: UInt32(superblock.pointee.compression_id)),
+                                                  Int(superblock.pointee.block_size), UInt16(SQFS_COMP_FLAG_UNCOMPRESS.rawValue)),
+                      "reading compressor settings", path: path)
+        var created: UnsafeMutablePointer<sqfs_compressor_t>?
+        let status = sqfs_compressor_create(&config, &created)
+        guard status == 0, let compressor = created else {
+            throw HuskError.damagedImage(status, "creating the decompressor", path: path)
         }
-        if superblock.flags & UInt16(SQFS_FLAG_COMPRESSOR_OPTIONS.rawValue) != 0 {
-            let status = husk_sqfs_compressor_read_options(compressor, file)
-            if status != 0 {
-                husk_sqfs_destroy(compressor)
-                throw HuskError.squashfs(status, "reading compressor options", path: path)
-            }
+        handles.compressor = compressor
+        if superblock.pointee.flags & UInt16(SQFS_FLAG_COMPRESSOR_OPTIONS.rawValue) != 0 {
+            try checkRead(husk_sqfs_compressor_read_options(compressor, file), "reading compressor options", path: path)
         }
-        self.compressor = compressor
-        guard let directoryReader = sqfs_dir_reader_create(&superblock, compressor, file, 0),
-              let dataReader = sqfs_data_reader_create(file, Int(superblock.block_size), compressor, 0) else {
-            husk_sqfs_destroy(compressor)
+        guard let directoryReader = sqfs_dir_reader_create(superblock, compressor, file, 0) else {
             throw HuskError(.squashfs, "\(path): out of memory")
         }
+        handles.directoryReader = directoryReader
+        guard let dataReader = sqfs_data_reader_create(file, Int(superblock.pointee.block_size), compressor, 0) else {
+            throw HuskError(.squashfs, "\(path): out of memory")
+        }
+        handles.dataReader = dataReader
+        try checkRead(sqfs_data_reader_load_fragment_table(dataReader, superblock), "reading the fragment table", path: path)
+        self.handles = handles
+        self.file = file
+        self.compressor = compressor
         self.directoryReader = directoryReader
         self.dataReader = dataReader
-        try check(sqfs_data_reader_load_fragment_table(dataReader, &superblock), "reading the fragment table", path: path)
-        ok = true
+        self.superblock = superblock
     }
 
-    deinit {
-        husk_sqfs_destroy(UnsafeMutableRawPointer(dataReader))
-        husk_sqfs_destroy(UnsafeMutableRawPointer(directoryReader))
-        husk_sqfs_destroy(compressor)
-        husk_sqfs_destroy(file)
+    /// Validates the raw superblock against the file's size (`SuperblockCheck`)
+    /// before libsquashfs reads any table it points to.
+    private static func checkSuperblock(of file: UnsafeMutablePointer<sqfs_file_t>, path: String) throws {
+        let size = husk_sqfs_file_size(file)
+        var head = [UInt8](repeating: 0, count: Int(min(size, UInt64(SuperblockCheck.size))))
+        if !head.isEmpty {
+            try checkRead(head.withUnsafeMutableBytes { husk_sqfs_file_read_at(file, 0, $0.baseAddress, $0.count) },
+                          "reading the superblock", path: path)
+        }
+        try SuperblockCheck.validate(head: head, fileSize: size, path: path)
     }
 
     public var compressionName: String {
-        sqfs_compressor_name_from_id(SQFS_COMPRESSOR(rawValue: UInt32(superblock.compression_id)))
+        sqfs_compressor_name_from_id(SQFS_COMPRESSOR(rawValue: UInt32(superblock.pointee.compression_id)))
             .map { String(cString: $0) } ?? "unknown"
     }
-    public var blockSize: Int { Int(superblock.block_size) }
+    public var blockSize: Int { Int(superblock.pointee.block_size) }
     /// End of the squashfs proper; a signature trailer may follow (DESIGN.md §2).
-    public var bytesUsed: UInt64 { superblock.bytes_used }
-    public var inodeCount: Int { Int(superblock.inode_count) }
-    public var modificationTime: UInt32 { superblock.modification_time }
+    public var bytesUsed: UInt64 { superblock.pointee.bytes_used }
+    public var inodeCount: Int { Int(superblock.pointee.inode_count) }
+    public var modificationTime: UInt32 { superblock.pointee.modification_time }
 
     func loadIDs(into table: OpaquePointer) throws {
-        try check(sqfs_id_table_read(table, file, &superblock, compressor), "reading the id table", path: path)
+        try checkRead(sqfs_id_table_read(table, file, superblock, compressor), "reading the id table", path: path)
     }
 
     func directoryTree(ids: OpaquePointer, flags: UInt32, out: inout UnsafeMutablePointer<sqfs_tree_node_t>?) -> Int32 {
@@ -86,12 +113,12 @@ public final class SquashReader {
     private func withInode<T>(_ imagePath: String,
                               _ body: (UnsafeMutablePointer<sqfs_inode_generic_t>) throws -> T?) throws -> T? {
         var root: UnsafeMutablePointer<sqfs_inode_generic_t>?
-        try check(sqfs_dir_reader_get_root_inode(directoryReader, &root), "reading the root directory", path: path)
+        try checkRead(sqfs_dir_reader_get_root_inode(directoryReader, &root), "reading the root directory", path: path)
         defer { free(root) }
         var inode: UnsafeMutablePointer<sqfs_inode_generic_t>?
         let status = sqfs_dir_reader_find_by_path(directoryReader, root, imagePath, &inode)
         if status == SQFS_ERROR_NO_ENTRY.rawValue || status == SQFS_ERROR_NOT_DIR.rawValue { return nil }
-        try check(status, "looking up \(imagePath)", path: path)
+        try checkRead(status, "looking up \(imagePath)", path: path)
         guard let inode else { return nil }
         defer { free(inode) }
         return try body(inode)
@@ -112,7 +139,7 @@ public final class SquashReader {
         let type = UInt32(inode.pointee.base.type)
         guard type == SQFS_INODE_FILE.rawValue || type == SQFS_INODE_EXT_FILE.rawValue else { return nil }
         var size: UInt64 = 0
-        try check(sqfs_inode_get_file_size(inode, &size), "reading \(imagePath)", path: path)
+        try checkRead(sqfs_inode_get_file_size(inode, &size), "reading \(imagePath)", path: path)
         guard size <= UInt64(limit) else {
             throw HuskError(.invalidImage, "\(path): \(imagePath) is larger than \(limit >> 20) MiB")
         }
@@ -121,10 +148,35 @@ public final class SquashReader {
             let read = bytes.withUnsafeMutableBytes {
                 sqfs_data_reader_read(dataReader, inode, 0, $0.baseAddress, UInt32(size))
             }
+            if read < 0 { throw HuskError.damagedImage(read, "reading \(imagePath)", path: path) }
             guard read == Int32(size) else {
-                throw HuskError(.invalidImage, "\(path): \(imagePath) is corrupt (read \(read) of \(size) bytes)")
+                throw HuskError(.invalidImage, "\(path): \(imagePath) is cut short (read \(read) of \(size) bytes; a damaged image); copy or convert it again")
             }
         }
         return bytes
+    }
+}
+
+/// Owns the libsquashfs objects of one open image and frees each one once, in
+/// reverse order of creation. Needed because a throwing class initializer runs
+/// `deinit` once all stored properties are set: SquashReader used to free on
+/// its error paths as well, a double free on a truncated image.
+private final class SquashHandles {
+    /// The directory reader keeps this pointer ("kept internally", dir_reader.h),
+    /// so the superblock lives at a fixed address as long as the readers do.
+    let superblock = UnsafeMutablePointer<sqfs_super_t>.allocate(capacity: 1)
+    var file: UnsafeMutablePointer<sqfs_file_t>?
+    var compressor: UnsafeMutablePointer<sqfs_compressor_t>?
+    var directoryReader: OpaquePointer?
+    var dataReader: OpaquePointer?
+
+    init() { superblock.initialize(to: sqfs_super_t()) }
+
+    deinit {
+        if let dataReader { husk_sqfs_destroy(UnsafeMutableRawPointer(dataReader)) }
+        if let directoryReader { husk_sqfs_destroy(UnsafeMutableRawPointer(directoryReader)) }
+        if let compressor { husk_sqfs_destroy(compressor) }
+        if let file { husk_sqfs_destroy(file) }
+        superblock.deallocate()
     }
 }
