@@ -1,41 +1,88 @@
 #define _GNU_SOURCE
 #include "CHuskShim.h"
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 int husk_memfd(const char *name) {
-    return (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+    int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+    if (fd >= 0 && fd < 3) {
+        /* Never 0-2 (closed by the caller): those are the command's stdio. */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        fd = high;
+    }
+    return fd;
 }
 
-int husk_pass_as_fd3(int fd) {
-    if (fd == 3) {
-        int flags = fcntl(3, F_GETFD);
-        return flags < 0 ? -1 : fcntl(3, F_SETFD, flags & ~FD_CLOEXEC);
+int husk_keep_across_exec(int fd) {
+    int flags = fcntl(fd, F_GETFD);
+    return flags < 0 ? -1 : fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+}
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* close-on-exec for [FIRST, LAST]: close_range (Linux 5.11), else one by one. */
+static int cloexec_range(unsigned first, unsigned last) {
+    if (first > last)
+        return 0;
+    if (syscall(SYS_close_range, first, last, CLOSE_RANGE_CLOEXEC) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EINVAL)
+        return -1;
+    long max = sysconf(_SC_OPEN_MAX);
+    for (unsigned fd = first; fd <= last && (long)fd < (max > 0 ? max : 65536); fd++) {
+        int flags = fcntl((int)fd, F_GETFD);
+        if (flags >= 0)
+            fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
     }
-    if (dup2(fd, 3) < 0) return -1;  /* dup2 clears FD_CLOEXEC on the copy */
-    close(fd);
     return 0;
 }
 
-/* For `husk instance start`: the starter in its own session, stdin
-   /dev/null, stdout/stderr to the instance's logs, the plan as fd 3. Only
-   async-signal-safe calls after fork. */
+int husk_cloexec_except(const int *keep, int count) {
+    /* KEEP sorted into a copy (insertion sort: async-signal-safe, small). */
+    int sorted[1024];
+    if (count < 0 || count > 1024)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        int v = keep[i], j = i;
+        for (; j > 0 && sorted[j - 1] > v; j--)
+            sorted[j] = sorted[j - 1];
+        sorted[j] = v;
+    }
+    unsigned next = 3;
+    for (int i = 0; i < count; i++) {
+        if (sorted[i] < 3 || (unsigned)sorted[i] < next)
+            continue;
+        if (cloexec_range(next, (unsigned)sorted[i] - 1) < 0)
+            return -1;
+        next = (unsigned)sorted[i] + 1;
+    }
+    return cloexec_range(next, UINT_MAX);
+}
+
+/* For `husk instance start`. Only async-signal-safe calls after fork. */
 int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd) {
+    char arg[32];
+    snprintf(arg, sizeof arg, "--plan-fd=%d", planfd);
     pid_t pid = fork();
     if (pid != 0)
         return (int)pid;
     setsid();
-    int plan = fcntl(planfd, F_DUPFD, 10), out = fcntl(outfd, F_DUPFD, 10), err = fcntl(errfd, F_DUPFD, 10);
-    int null = open("/dev/null", O_RDONLY);
-    if (plan < 0 || out < 0 || err < 0 || null < 0)
+    /* Out of the way of 0-2 first, then into place; everything else is
+       made close-on-exec, so only 0-2 and the plan reach the starter. */
+    int out = fcntl(outfd, F_DUPFD_CLOEXEC, 3), err = fcntl(errfd, F_DUPFD_CLOEXEC, 3);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out < 0 || err < 0 || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
+        husk_cloexec_except(&planfd, 1) < 0 || husk_keep_across_exec(planfd) < 0)
         _exit(255);
-    dup2(null, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    dup2(plan, 3);
-    char *const argv[] = {"husk-starter", 0};
+    char *const argv[] = {"husk-starter", arg, 0};
     execv(path, argv);
     _exit(255);
 }

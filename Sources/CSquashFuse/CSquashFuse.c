@@ -139,3 +139,14 @@ void husk_sqfuse_close_fd_in_child(husk_sqfuse *fs) {
         fs->fd = -1;
     }
 }
+
+int husk_sqfuse_image_fd(const husk_sqfuse *fs) {
+    return fs && fs->ll ? fs->ll->fs.fd : -1;
+}
+
+void husk_sqfuse_close_image(husk_sqfuse *fs) {
+    if (fs && fs->ll && fs->ll->fs.fd >= 0) {
+        close(fs->ll->fs.fd);
+        fs->ll->fs.fd = -1;
+    }
+}

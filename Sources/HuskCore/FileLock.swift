@@ -15,8 +15,10 @@ public final class FileLock: @unchecked Sendable {
         self.fd = fd
     }
 
+    /// Never through a symlink: a lock file lives in a checked directory of
+    /// Husk's, and one planted there is refused, not followed.
     static func openLockFile(_ path: String) throws -> Int32 {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw HuskError.io(errno, path, doing: "cannot open lock file") }
         return fd
     }

@@ -32,8 +32,7 @@ public struct CredentialStore: Sendable {
 
     /// `$XDG_CONFIG_HOME/husk`, else `~/.config/husk`.
     public static func configDirectory(environment: [String: String]) -> String {
-        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty { return xdg + "/husk" }
-        return (environment["HOME"] ?? NSHomeDirectory()) + "/.config/husk"
+        HuskPaths(environment: environment).config
     }
 
     /// The keys a registry may be stored under (Docker Hub has historic ones).
@@ -79,12 +78,7 @@ public struct CredentialStore: Sendable {
 
     private func write(_ document: [String: Any]) throws {
         let directory = FilePath.directory(of: huskFile)
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw HuskError(.io, "cannot create \(directory) for credentials (check its permissions)")
-        }
+        try PrivateDirectory.prepare(directory, what: "Husk's credentials")
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
         // Created 0600 under a temp name, so the secret is never readable by
         // others, not even for a moment, and a crash leaves the old file.

@@ -3,32 +3,27 @@ import HuskCore
 import HuskSquash
 
 /// Extract mode (DESIGN.md §3): the image is extracted once into
-/// `$TMPDIR/husk-$UID/rootfs/KEY` and reused. A lock serializes the jobs of
-/// one node that start together; the tree is built under a temporary name
-/// and renamed, so a run never sees half an extraction.
+/// `$TMPDIR/husk-$UID/rootfs/KEY` and reused. That directory is checked
+/// first (`PrivateDirectory`: the user's own, 0700, no symlink), so a tree
+/// another user planted is never run. A lock serializes the jobs of one
+/// node that start together; the tree is built under a temporary name and
+/// renamed, so a run never sees half an extraction.
 public enum ExtractedRootfs {
     public static func baseDirectory(environment: [String: String]) -> String {
-        let tmp = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return "\(tmp)/husk-\(getuid())/rootfs"
+        HuskPaths(environment: environment).scratch + "/rootfs"
     }
 
     /// The extracted tree for `image`, extracting it first if needed.
     public static func directory(for image: RuntimeImage, environment: [String: String]) throws -> String {
         guard let reader = image.squashReader else { return image.path }
-        let base = baseDirectory(environment: environment)
-        let owner = FilePath.directory(of: base)
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        chmod(owner, 0o700)
+        try PrivateDirectory.prepare(HuskPaths(environment: environment).scratch, what: "extracted images")
+        let base = try PrivateDirectory.prepare(baseDirectory(environment: environment), what: "extracted images")
         let target = "\(base)/\(image.contentKey)"
-        if FilePath.isDirectory(target) { return target }
+        if isRealDirectory(target) { return target }
 
-        let lockPath = target + ".lock"
-        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw HuskError.io(errno, lockPath, doing: "cannot create the extraction lock") }
-        defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw HuskError.io(errno, lockPath, doing: "cannot lock") }
-        if FilePath.isDirectory(target) { return target }  // another job finished it meanwhile
+        let lock = try FileLock.acquire(target + ".lock")
+        defer { lock.release() }
+        if isRealDirectory(target) { return target }  // another job finished it meanwhile
 
         var template = Array("\(target).tmp-XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
@@ -45,6 +40,12 @@ public enum ExtractedRootfs {
             throw error
         }
         return target
+    }
+
+    /// A directory, not a symlink to one.
+    static func isRealDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Whether this process can use FUSE: /dev/fuse must be readable and writable.

@@ -2,8 +2,9 @@ import Foundation
 import HuskCore
 
 /// A long-running container started with `husk instance start`. Its state
-/// lives in `$XDG_RUNTIME_DIR/husk/instances/NAME.json` (0700 directory),
-/// with its output in NAME.out and NAME.err beside it.
+/// lives in `$XDG_RUNTIME_DIR/husk/instances/NAME.json` (else under
+/// `$TMPDIR/husk-$UID`; checked like every state directory), with its
+/// output in NAME.out and NAME.err beside it.
 public struct InstanceState: Codable, Equatable, Sendable {
     public var name: String
     /// The instance's husk-starter: its namespaces are the instance's.
@@ -30,12 +31,12 @@ public struct InstanceState: Codable, Equatable, Sendable {
 public struct InstanceStore {
     public let directory: String
 
-    public init(environment: [String: String]) {
-        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
-            directory = runtime + "/husk/instances"
-        } else {
-            directory = "/tmp/husk-\(getuid())/instances"
-        }
+    /// The directory is created and checked here: nothing another user
+    /// made or could change is read or written.
+    public init(environment: [String: String]) throws {
+        let runtime = HuskPaths(environment: environment).runtime
+        try PrivateDirectory.prepare(runtime, what: "instance state")
+        directory = try PrivateDirectory.prepare(runtime + "/instances", what: "instance state")
     }
 
     public static func validate(name: String) throws {
@@ -45,26 +46,29 @@ public struct InstanceStore {
         }
     }
 
-    func path(_ name: String, _ suffix: String) -> String { "\(directory)/\(name).\(suffix)" }
-    public func outputPath(_ name: String) -> String { path(name, "out") }
-    public func errorPath(_ name: String) -> String { path(name, "err") }
-
-    public func prepare() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        chmod(directory, 0o700)
+    /// Every path is built from a checked name: `../x` never leaves the directory.
+    func path(_ name: String, _ suffix: String) throws -> String {
+        try Self.validate(name: name)
+        return "\(directory)/\(name).\(suffix)"
     }
+    public func outputPath(_ name: String) throws -> String { try path(name, "out") }
+    public func errorPath(_ name: String) throws -> String { try path(name, "err") }
 
     public func save(_ state: InstanceState) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let output = try AtomicOutputFile(finalPath: path(state.name, "json"))
+        let output = try AtomicOutputFile(finalPath: try path(state.name, "json"))
         try encoder.encode(state).write(to: URL(fileURLWithPath: output.temporaryPath))
         try output.commit()
     }
 
-    public func load(_ name: String) -> InstanceState? {
-        guard let data = FileManager.default.contents(atPath: path(name, "json")) else { return nil }
+    /// The state of instance `name`, nil if there is none (or it is not
+    /// a regular file: a symlink there is not followed).
+    public func load(_ name: String) throws -> InstanceState? {
+        let file = try path(name, "json")
+        var st = stat()
+        guard lstat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+              let data = FileManager.default.contents(atPath: file) else { return nil }
         return try? JSONDecoder().decode(InstanceState.self, from: data)
     }
 
@@ -73,15 +77,15 @@ public struct InstanceStore {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
         return names.compactMap { name in
-            guard let state = load(name) else { return nil }
+            guard let state = try? load(name) else { return nil }
             if Self.isAlive(state) { return state }
-            remove(name)
+            try? remove(name)
             return nil
         }
     }
 
-    public func remove(_ name: String) {
-        for suffix in ["json", "out", "err"] { unlink(path(name, suffix)) }
+    public func remove(_ name: String) throws {
+        for suffix in ["json", "out", "err"] { unlink(try path(name, suffix)) }
     }
 
     /// The same process (pid and start time) and not a zombie: a killed

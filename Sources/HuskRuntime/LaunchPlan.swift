@@ -1,7 +1,9 @@
+import HuskCore
+
 /// Everything `husk-starter` needs, computed by the library (which may
 /// allocate, use threads, read the image) so that the starter only makes
-/// system calls (DESIGN.md §1). Sent on fd 3 as NUL-terminated `KEY=VALUE`
-/// strings; the format is documented where the starter parses it.
+/// system calls (DESIGN.md §1). Sent on a descriptor as length-prefixed
+/// records; the format is documented where the starter parses it.
 public struct LaunchPlan: Equatable, Sendable {
     public enum Root: Equatable, Sendable {
         /// A squashfs file served through FUSE by the starter.
@@ -70,8 +72,10 @@ public struct LaunchPlan: Equatable, Sendable {
     public var resourceLimits: [ResourceLimit] = []
     /// With `fakeroot`: the capabilities kept inside (nil: all).
     public var capabilities: UInt64?
-    /// The compiled seccomp filter as hex, or nil when unconfined.
-    public var seccomp: String?
+    /// The compiled seccomp filter (classic BPF), or nil when unconfined.
+    public var seccomp: [UInt8]?
+    /// The FUSE server's own filter (an allow-list), or nil.
+    public var serverSeccomp: [UInt8]?
     public var files: [File] = []
     public var binds: [Bind] = []
     /// Fresh tmpfs mounts, with the mode of their root.
@@ -95,47 +99,112 @@ public struct LaunchPlan: Equatable, Sendable {
     public var environment: [String] = []
     public var arguments: [String] = []
 
-    /// The wire format `husk-starter` reads.
-    public func encoded() -> [UInt8] {
-        var records: [String] = ["name=\(name)"]
+    /// Descriptors (3 and up) the caller passed to husk: they stay open for
+    /// the command (Slurm's `PMI_FD`); every other one is closed before exec.
+    public var keptDescriptors: [Int32] = []
+    /// Husk's own state on the host, hidden wherever a bind would show it.
+    public var protectedPaths: [ProtectedPath] = []
+
+    public struct ProtectedPath: Equatable, Sendable {
+        public var path: String
+        /// For messages: "image cache", "credentials", ...
+        public var what: String
+    }
+
+    /// The wire format `husk-starter` reads (documented in its plan.c):
+    /// records of length-prefixed fields, so that no value, whoever wrote
+    /// it, can end its field or record or add one. A value the starter uses
+    /// as a C string may not hold NUL; that is refused here, by name.
+    public func encoded() throws -> [UInt8] {
+        var out = PlanWriter()
+        try out.add("version", "1")
+        try out.add("name", name)
         if let join {
-            records.append("join=\(join)")
+            try out.add("join", "\(join)")
         } else {
             switch root {
             case .squashfs(let path, let offset):
-                records += ["image=\(path)", "offset=\(offset)"]
+                try out.add("image", path)
+                try out.add("offset", "\(offset)")
             case .directory(let path):
-                records.append("rootfs=\(path)")
+                try out.add("rootfs", path)
             }
         }
-        records += [
-            "uid=\(outsideUID)", "gid=\(outsideGID)", "ctr_uid=\(insideUID)", "ctr_gid=\(insideGID)",
-            "fakeroot=\(fakeroot ? 1 : 0)", "writable_tmpfs=\(writableTmpfs ? 1 : 0)", "pid=\(pidNamespace ? 1 : 0)",
-        ]
-        records += ["net=\(netNamespace ? 1 : 0)", "ipc=\(ipcNamespace ? 1 : 0)", "uts=\(utsNamespace ? 1 : 0)"]
-        if let hostname { records.append("hostname=\(hostname)") }
-        records += resourceLimits.map { "rlimit=\($0.name):\($0.soft):\($0.hard)" }
-        if fakeroot, let capabilities { records.append("caps=" + String(capabilities, radix: 16)) }
-        if let seccomp { records.append("seccomp=\(seccomp)") }
-        if fakeroot, let ids = subordinateIDs {
-            records += ["newuidmap=\(ids.newuidmap)", "newgidmap=\(ids.newgidmap)",
-                        "subuid=\(ids.uidStart):\(ids.uidCount)", "subgid=\(ids.gidStart):\(ids.gidCount)"]
+        for (key, value) in [("uid", outsideUID), ("gid", outsideGID), ("ctr_uid", insideUID), ("ctr_gid", insideGID)] {
+            try out.add(key, "\(value)")
         }
-        records += files.map { "file=\($0.destination)\t\(String($0.mode, radix: 8))\t\($0.content)" }
+        for (key, value) in [("fakeroot", fakeroot), ("writable_tmpfs", writableTmpfs), ("pid", pidNamespace),
+                             ("net", netNamespace), ("ipc", ipcNamespace), ("uts", utsNamespace)] {
+            try out.add(key, value ? "1" : "0")
+        }
+        if let hostname { try out.add("hostname", hostname) }
+        for limit in resourceLimits { try out.add("rlimit", limit.name, "\(limit.soft)", "\(limit.hard)") }
+        if fakeroot, let capabilities { try out.add("caps", String(capabilities, radix: 16)) }
+        if let seccomp { out.add(binary: "seccomp", seccomp) }
+        if let serverSeccomp { out.add(binary: "server_seccomp", serverSeccomp) }
+        if fakeroot, let ids = subordinateIDs {
+            try out.add("newuidmap", ids.newuidmap)
+            try out.add("newgidmap", ids.newgidmap)
+            try out.add("subuid", "\(ids.uidStart)", "\(ids.uidCount)")
+            try out.add("subgid", "\(ids.gidStart)", "\(ids.gidCount)")
+        }
+        for file in files {
+            try out.add(file: file.destination, mode: String(file.mode, radix: 8), content: Array(file.content.utf8))
+        }
         // Fresh tmpfs mounts first, so binds into them (-B /data:/tmp/in,
         // the nodes of --contain's /dev) land inside rather than under them.
-        records += tmpfs.map { "tmpfs=\($0.destination)\t\(String($0.mode, radix: 8))" }
-        records += binds.map { "bind=\($0.source)\t\($0.destination)\t\($0.flags)" }
-        records += symlinks.map { "symlink=\($0.destination)\t\($0.target)" }
-        records.append("cwd=\(workingDirectory)")
-        records += directories.map { "mkdir=\($0)" }
-        records += environment.map { "env=\($0)" }
-        records += arguments.map { "arg=\($0)" }
-        var bytes: [UInt8] = []
-        for record in records {
-            bytes += Array(record.utf8)
-            bytes.append(0)
+        for tmpfs in tmpfs { try out.add("tmpfs", tmpfs.destination, String(tmpfs.mode, radix: 8)) }
+        for bind in binds { try out.add("bind", bind.source, bind.destination, bind.flags) }
+        for link in symlinks { try out.add("symlink", link.destination, link.target) }
+        try out.add("cwd", workingDirectory)
+        for directory in directories { try out.add("mkdir", directory) }
+        for variable in environment { try out.add("env", variable) }
+        for argument in arguments { try out.add("arg", argument) }
+        for fd in keptDescriptors { try out.add("keep_fd", "\(fd)") }
+        for protected in protectedPaths { try out.add("protect", protected.path, protected.what) }
+        return out.bytes
+    }
+}
+
+/// Writes launch-plan records: `KEY(:LENGTH:BYTES)*\n`.
+struct PlanWriter {
+    private(set) var bytes: [UInt8] = []
+
+    /// A record of text fields, none of which may hold NUL.
+    mutating func add(_ key: String, _ fields: String...) throws {
+        for field in fields where field.utf8.contains(0) {
+            throw HuskError(.usage, "\(key) value \"\(Self.printable(field))\" holds a NUL byte, which no path, variable or argument can carry")
         }
-        return bytes
+        append(key, fields.map { Array($0.utf8) })
+    }
+
+    /// The compiled seccomp program: bytes, not text.
+    mutating func add(binary key: String, _ value: [UInt8]) {
+        append(key, [value])
+    }
+
+    /// A file's content may be anything; its destination and mode are text.
+    mutating func add(file destination: String, mode: String, content: [UInt8]) throws {
+        if destination.utf8.contains(0) {
+            throw HuskError(.usage, "file \"\(Self.printable(destination))\" holds a NUL byte")
+        }
+        append("file", [Array(destination.utf8), Array(mode.utf8), content])
+    }
+
+    private mutating func append(_ key: String, _ fields: [[UInt8]]) {
+        bytes += Array(key.utf8)
+        for field in fields {
+            bytes.append(UInt8(ascii: ":"))
+            bytes += Array(String(field.count).utf8)
+            bytes.append(UInt8(ascii: ":"))
+            bytes += field
+        }
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// For messages: NUL and other control bytes shown as `\0`, `\u{1}`.
+    static func printable(_ text: String) -> String {
+        let shown = text.unicodeScalars.map { $0.value < 0x20 ? ($0.value == 0 ? "\\0" : "\\u{\(String($0.value, radix: 16))}") : String($0) }.joined()
+        return shown.count > 60 ? String(shown.prefix(60)) + "…" : shown
     }
 }

@@ -27,7 +27,15 @@ public struct LaunchPlanner {
                                                  "/usr", "/var"]
 
     public func plan(arguments: [String]) throws -> LaunchPlan {
+        guard let command = arguments.first, !command.isEmpty else {
+            throw HuskError(.usage, "no command to run in \(image.name): give one after the image (husk exec IMAGE COMMAND [ARG...])")
+        }
+        if let pwd = options.workingDirectory, !pwd.hasPrefix("/") {
+            throw HuskError(.usage, "invalid --pwd \"\(pwd)\": use an absolute path inside the container")
+        }
+        try ImageConfigCheck.validate(image.config, image: image.name)
         if let instance = image.instance { return try joinPlan(instance, arguments: arguments) }
+        let state = try HuskPaths(environment: hostEnvironment).prepareAll()
         let inside = user.inside(fakeroot: options.fakeroot)
         var plan = LaunchPlan(name: image.name, root: try root(), outsideUID: user.uid, outsideGID: user.gid,
                               insideUID: inside.uid, insideGID: inside.gid)
@@ -42,14 +50,17 @@ public struct LaunchPlanner {
         plan.resourceLimits = try options.rlimits.map { try ResourceLimit(parsing: $0) }
         let capabilities = try capabilitySet()
         plan.capabilities = capabilities.mask
-        plan.seccomp = try seccompFilter(capabilities: capabilities)?.hex
+        plan.seccomp = try seccompFilter(capabilities: capabilities)?.program
         plan.files = [
             .init(destination: "/etc/passwd", mode: 0o644,
                   content: IdentityFiles.passwd(image: try imageText("etc/passwd"), user: inside)),
             .init(destination: "/etc/group", mode: 0o644,
                   content: IdentityFiles.group(image: try imageText("etc/group"), user: inside)),
         ]
-        plan.binds = try binds(inside: inside)
+        plan.binds = try binds(inside: inside, hidden: state.map(\.path))
+        plan.protectedPaths = state.map { .init(path: $0.path, what: $0.what) }
+        plan.keptDescriptors = Launcher.inheritedDescriptors
+        plan.serverSeccomp = try SeccompFilter.fuseServer().program
         if options.contain {
             // /dev must not be sticky and world-writable: the kernel then
             // refuses O_CREAT opens of devices owned by others (> /dev/null).
@@ -84,7 +95,8 @@ public struct LaunchPlanner {
         plan.resourceLimits = try options.rlimits.map { try ResourceLimit(parsing: $0) }
         let capabilities = try planner.capabilitySet()
         plan.capabilities = capabilities.mask
-        plan.seccomp = try planner.seccompFilter(capabilities: capabilities)?.hex
+        plan.seccomp = try planner.seccompFilter(capabilities: capabilities)?.program
+        plan.keptDescriptors = Launcher.inheritedDescriptors
         plan.arguments = arguments
         return plan
     }
@@ -144,10 +156,14 @@ public struct LaunchPlanner {
     }
 
     /// The home directory inside: the user's, or DST of `--home SRC:DST`.
-    var homeBind: (source: String, destination: String)? {
+    func homeBind() throws -> (source: String, destination: String)? {
         if let home = options.home {
-            let parts = home.split(separator: ":", maxSplits: 1).map(String.init)
-            return (parts[0], parts.count == 2 ? parts[1] : parts[0])
+            let parts = home.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let source = parts[0], destination = parts.count == 2 ? parts[1] : parts[0]
+            guard !source.isEmpty, destination.hasPrefix("/") else {
+                throw HuskError(.usage, "invalid --home \"\(home)\": use SRC[:DST], DST an absolute path inside the container")
+            }
+            return (source.hasPrefix("/") ? source : currentDirectory + "/" + source, destination)
         }
         if options.noHome || options.contain || options.fakeroot && user.home == "/" { return nil }
         return (user.home, user.home)
@@ -174,7 +190,9 @@ public struct LaunchPlanner {
         ]
     }
 
-    func binds(inside: UserIdentity) throws -> [LaunchPlan.Bind] {
+    /// `hidden`: Husk's state directories (resolved), which the current
+    /// directory is never bound from.
+    func binds(inside: UserIdentity, hidden: [String] = []) throws -> [LaunchPlan.Bind] {
         var binds: [LaunchPlan.Bind] = devBinds()
         if !options.pid {
             // Without a PID namespace, a new procfs cannot be mounted; the host's is bound.
@@ -188,13 +206,16 @@ public struct LaunchPlanner {
             binds.append(.init(source: "/tmp", destination: "/tmp", readOnly: false))
             binds.append(.init(source: "/var/tmp", destination: "/var/tmp", readOnly: false, optional: true))
         }
-        if let home = homeBind, home.source != "/" {
+        if let home = try homeBind(), home.source != "/" {
             binds.append(.init(source: BindOption.normalize(home.source), destination: BindOption.normalize(home.destination),
                                readOnly: false))
         }
         binds.append(.init(source: "/etc/resolv.conf", destination: "/etc/resolv.conf", readOnly: true, optional: true))
         binds.append(.init(source: "/etc/hosts", destination: "/etc/hosts", readOnly: true, optional: true))
-        if !options.contain, let cwd = currentDirectoryBind(existing: binds) { binds.append(cwd) }
+        if !options.contain, let cwd = currentDirectoryBind(existing: binds),
+           !Self.isInside(Self.realPath(cwd.source), hidden) {
+            binds.append(cwd)
+        }
         binds += try BindOption.parse(options.binds, currentDirectory: currentDirectory)
         return binds
     }
@@ -205,6 +226,13 @@ public struct LaunchPlanner {
         let cwd = BindOption.normalize(currentDirectory)
         guard !Self.systemDirectories.contains(cwd), !Self.isInside(cwd, existing.map(\.destination)) else { return nil }
         return .init(source: cwd, destination: cwd, readOnly: false)
+    }
+
+    /// `path` with symlinks resolved, or as given when it cannot be.
+    static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     static func isInside(_ path: String, _ roots: [String]) -> Bool {
@@ -225,7 +253,7 @@ public struct LaunchPlanner {
 
     public func environment(inside: UserIdentity) throws -> ContainerEnvironment {
         let shell = image.has(String(inside.shell.dropFirst())) ? inside.shell : "/bin/sh"
-        let home = homeBind?.destination ?? (options.fakeroot ? "/root" : inside.home)
+        let home = try homeBind()?.destination ?? (options.fakeroot ? "/root" : inside.home)
         var environment = ContainerEnvironment(
             host: hostEnvironment, imageEnv: image.config?.Env ?? [],
             identity: .init(user: inside.name, home: home, shell: shell),

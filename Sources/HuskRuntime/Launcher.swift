@@ -5,8 +5,9 @@ import CHuskShim
 import HuskCore
 
 /// Finds `husk-starter` and hands it the plan: the plan goes into a memfd
-/// that becomes fd 3, and this process becomes the starter (execv), so
-/// signals, the terminal and the exit status belong to the container.
+/// whose number the starter is told, and this process becomes the starter
+/// (execv), so signals, the terminal and the exit status belong to the
+/// container.
 public enum Launcher {
     /// `HUSK_STARTER`, then beside the running executable, then `../libexec/husk/`.
     public static func starterPath(environment: [String: String]) throws -> String {
@@ -32,9 +33,15 @@ public enum Launcher {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// The plan in a memfd, positioned at its start.
+    /// The descriptors (3 and up) husk's caller passed in: they, and no
+    /// other, reach the container's command.
+    public static var inheritedDescriptors: [Int32] {
+        (0..<husk_inherited_fd_count()).map { husk_inherited_fd($0) }.filter { fcntl($0, F_GETFD) >= 0 }
+    }
+
+    /// The plan in a memfd (close-on-exec, 3 or more), positioned at its start.
     static func planDescriptor(_ plan: LaunchPlan) throws -> Int32 {
-        let bytes = plan.encoded()
+        let bytes = try plan.encoded()
         let fd = husk_memfd("husk-launch-plan")
         guard fd >= 0 else { throw HuskError.io(errno, "memfd", doing: "cannot pass the launch plan through") }
         var written = 0
@@ -47,27 +54,35 @@ public enum Launcher {
         return fd
     }
 
-    /// Starts the starter in its own session with output to files; returns its pid.
+    /// Starts the starter in its own session with output to files; returns
+    /// its pid. The files are created afresh (`O_EXCL|O_NOFOLLOW`): a
+    /// planted file or symlink is refused, never written through.
     public static func spawnDetached(_ plan: LaunchPlan, starter: String, output: String, errors: String) throws -> Int32 {
         let fd = try planDescriptor(plan)
         defer { close(fd) }
-        let out = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        let err = open(errors, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        defer {
-            if out >= 0 { close(out) }
-            if err >= 0 { close(err) }
+        var opened: [Int32] = []
+        defer { opened.forEach { close($0) } }
+        for path in [output, errors] {
+            let log = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard log >= 0 else { throw HuskError.io(errno, path, doing: "cannot create the instance log") }
+            opened.append(log)
         }
-        guard out >= 0, err >= 0 else { throw HuskError.io(errno, output, doing: "cannot create") }
-        let pid = husk_spawn_detached(starter, fd, out, err)
+        let pid = husk_spawn_detached(starter, fd, opened[0], opened[1])
         guard pid > 0 else { throw HuskError.io(errno, starter, doing: "cannot start") }
         return pid
     }
 
+    /// Becomes the starter. Only the caller's descriptors (the plan's
+    /// `keptDescriptors`) and the plan itself survive the exec.
     public static func exec(_ plan: LaunchPlan, starter: String) throws -> Never {
         let fd = try planDescriptor(plan)
-        guard husk_pass_as_fd3(fd) == 0 else { throw HuskError.io(errno, "fd 3", doing: "cannot pass the launch plan as") }
+        let keep = plan.keptDescriptors + [fd]
+        guard keep.withUnsafeBufferPointer({ husk_cloexec_except($0.baseAddress, Int32($0.count)) }) == 0,
+              husk_keep_across_exec(fd) == 0 else {
+            throw HuskError.io(errno, "the launch plan", doing: "cannot pass on")
+        }
         fflush(nil)  // all C streams: nothing buffered may be lost by execv
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("husk-starter"), nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("husk-starter"), strdup("--plan-fd=\(fd)"), nil]
         execv(starter, argv)
         throw HuskError.io(errno, starter, doing: "cannot execute")
     }

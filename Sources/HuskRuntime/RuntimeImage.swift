@@ -38,6 +38,9 @@ public struct RuntimeImage {
     /// `registry` fetches `docker://` images (with its `--pull` policy).
     public static func open(_ argument: String, cacheDirectory: String,
                             registry: (RegistryImages, PullPolicy)? = nil) throws -> RuntimeImage {
+        guard !argument.isEmpty else {
+            throw HuskError(.usage, "no image given: name a .sqsh file, a directory, or a docker://, oci:, oci-archive: or docker-archive: source")
+        }
         if argument.hasPrefix("docker://") {
             guard case .registry(let reference) = try ImageReference(parsing: argument) else {
                 throw HuskError(.invalidReference, "\(argument): not a registry reference")
@@ -48,8 +51,8 @@ public struct RuntimeImage {
         }
         if argument.hasPrefix(instancePrefix) {
             let name = String(argument.dropFirst(instancePrefix.count))
-            let store = InstanceStore(environment: ProcessInfo.processInfo.environment)
-            guard let state = store.load(name), InstanceStore.isAlive(state) else {
+            let store = try InstanceStore(environment: ProcessInfo.processInfo.environment)
+            guard let state = try store.load(name), InstanceStore.isAlive(state) else {
                 throw HuskError(.notFound, "no running instance \(name) (husk instance list shows them)")
             }
             var image = try open(state.image, cacheDirectory: cacheDirectory, registry: registry)
@@ -72,11 +75,12 @@ public struct RuntimeImage {
         let reader = try SquashReader(path: path)
         var config: ImageConfiguration.ContainerConfig?
         if let bytes = try reader.readFile(".husk/config.json") {
-            config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)).config
+            config = try ImageMetadata.decode(ImageConfiguration.self, from: bytes, file: ".husk/config.json", image: path).config
         }
         var key: String
-        if let bytes = try reader.readFile(".husk/source.json"),
-           let source = try? JSONDecoder().decode(SourceRecord.self, from: Data(bytes)) {
+        if let bytes = try reader.readFile(".husk/source.json") {
+            // Damaged metadata means a damaged image: say so rather than run it under another key.
+            let source = try ImageMetadata.decode(SourceRecord.self, from: bytes, file: ".husk/source.json", image: path)
             key = (source.manifestDigest ?? source.configDigest).hex
         } else {
             var st = stat()
@@ -100,7 +104,7 @@ public struct RuntimeImage {
         }
         var config: ImageConfiguration.ContainerConfig?
         if let bytes = try read(".husk/config.json") {
-            config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)).config
+            config = try ImageMetadata.decode(ImageConfiguration.self, from: bytes, file: ".husk/config.json", image: path).config
         }
         return RuntimeImage(root: .directory(path), name: displayName(path), path: path, config: config,
                             contentKey: path, fileReader: read, squashReader: nil)
@@ -114,9 +118,7 @@ public struct RuntimeImage {
 
     /// `${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}`, DESIGN.md §4.
     public static func defaultCacheDirectory(environment: [String: String]) -> String {
-        if let dir = environment["HUSK_CACHEDIR"], !dir.isEmpty { return dir }
-        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/husk" }
-        return (environment["HOME"] ?? "/tmp") + "/.cache/husk"
+        HuskPaths(environment: environment).cache
     }
 
     static func convertIntoCache(_ source: String, cacheDirectory: String) throws -> String {

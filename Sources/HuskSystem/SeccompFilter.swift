@@ -66,6 +66,9 @@ public struct SeccompFilter: Sendable {
         "perf_event_open", "quotactl", "quotactl_fd", "reboot", "request_key", "setns", "settimeofday",
         "stime", "swapoff", "swapon", "_sysctl", "sysfs", "uselib", "userfaultfd", "ustat", "vm86",
         "vm86old",
+        // io_uring performs system calls on the kernel's side, past any
+        // filter, and has been a steady source of kernel exploits.
+        "io_uring_setup", "io_uring_enter", "io_uring_register",
     ]
     /// Denied by the default profile unless `allowNested`: mounting and new namespaces.
     public static let nested = [
@@ -95,6 +98,22 @@ public struct SeccompFilter: Sendable {
             rules.append(Rule(names: ["clone3"], action: .errno(ENOSYS)))
         }
         return (.allow, rules)
+    }
+
+    /// What the FUSE server (a process of the starter's that reads the
+    /// image file and answers the kernel) may do: read its descriptors,
+    /// write answers, manage its memory, wait, end. Anything else, as after
+    /// an exploited bug in libsquashfuse on a crafted image, kills it; the
+    /// starter then reports the image as damaged (DESIGN.md §3).
+    public static let fuseServerCalls = [
+        "read", "pread64", "readv", "preadv", "write", "writev", "lseek", "poll", "ppoll",
+        "close", "fstat", "newfstatat", "statx", "brk", "mmap", "munmap", "mremap", "madvise",
+        "futex", "getpid", "gettid", "clock_gettime", "gettimeofday", "rt_sigprocmask",
+        "rt_sigreturn", "exit", "exit_group", "restart_syscall",
+    ]
+
+    public static func fuseServer() throws -> SeccompFilter {
+        try SeccompFilter(defaultAction: .killProcess, rules: [Rule(names: fuseServerCalls, action: .allow)])
     }
 
     /// The filter as classic BPF instructions (8 bytes each), ready for PR_SET_SECCOMP.
@@ -144,17 +163,5 @@ public struct SeccompFilter: Sendable {
         let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard n == Int(size), size % 8 == 0 else { throw HuskError(.io, "seccomp: short read of the compiled filter") }
         return bytes
-    }
-
-    /// Lowercase hex, the launch plan's encoding for binary data.
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(program.count * 2)
-        for byte in program {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -68,21 +68,41 @@ void drop_privileges(const struct plan *plan) {
         fail_errno(errno, NULL, "dropping capabilities");
 }
 
+static int install_filter(const unsigned char *program, size_t len) {
+    struct sock_fprog prog = {
+        .len = (unsigned short)(len / sizeof(struct sock_filter)),
+        .filter = (struct sock_filter *)program,
+    };
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
 /* The last step before execve: from here on the filter applies to this
    process and everything it starts (no_new_privs is already set). */
 static void install_seccomp(const struct plan *plan) {
-    if (!plan->seccomp)
-        return;
-    struct sock_fprog prog = {
-        .len = (unsigned short)(plan->seccomp_len / sizeof(struct sock_filter)),
-        .filter = (struct sock_filter *)plan->seccomp,
-    };
-    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+    if (plan->seccomp && install_filter(plan->seccomp, plan->seccomp_len) < 0)
         fail_errno(errno, "the kernel must support seccomp filters; --security seccomp=unconfined runs without",
                    "installing the seccomp filter");
 }
 
+void confine_fuse_server(const struct plan *plan) {
+    /* Not dumpable: it holds the image file and /dev/fuse open, and a
+       process of the container (same user, same user namespace, no more
+       capabilities than it has) could otherwise reopen them through
+       /proc/PID/fd, e.g. to rewrite a cached image. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        _exit(HUSK_EXIT_FAILURE);
+    struct plan none = *plan;
+    none.fakeroot = 0; /* drop every capability */
+    drop_privileges(&none);
+    if (plan->server_seccomp && install_filter(plan->server_seccomp, plan->server_seccomp_len) < 0)
+        _exit(HUSK_EXIT_FAILURE);
+}
+
 _Noreturn void exec_command(const struct plan *plan) {
+    /* Only 0-2 and the descriptors the caller passed (keep_fd) reach the
+       command: whatever the starter, libfuse or libsquashfuse opened, and
+       anything husk left open, is closed here. */
+    close_fds_except(plan->keep_fds, plan->nkeep_fds);
     install_seccomp(plan);
     const char *cmd = plan->argv[0];
     char *const *argv = plan->argv;

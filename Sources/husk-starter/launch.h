@@ -12,6 +12,11 @@ void apply_rlimits(const struct plan *plan);
    effective/permitted/inheritable) but, with fakeroot, the caps= set. */
 void drop_privileges(const struct plan *plan);
 
+/* In the FUSE server: no capabilities, no new privileges, and the plan's
+   server filter (server_seccomp) if it has one: it may then only answer
+   FUSE requests from the image it holds open. */
+void confine_fuse_server(const struct plan *plan);
+
 /* execve the command with exactly the plan's environment; PATH search in
    the container.  Never returns: 127 not found, 126 not executable. */
 _Noreturn void exec_command(const struct plan *plan);

@@ -1,27 +1,32 @@
 /*
  * husk-starter: performs a launch plan computed by husk (see plan.c for the
  * format, DESIGN.md §3 for the flow).  Single-threaded C; started with the
- * plan on fd 3.
+ * plan on the descriptor argv[1] names (--plan-fd=N), else fd 3.
  *
  *   1-3  user + mount namespace, one-id maps, private mounts   (userns.c)
  *   4    open bind sources and the image before /tmp is hidden (rootfs.c)
  *   5    private tmpfs over /tmp for staging                   (rootfs.c)
- *   6    squashfs over FUSE in-process, fork; parent serves    (supervise.c)
- *   7-11 overlay root, files, binds, read-only, pivot_root     (rootfs.c)
+ *   6    squashfs over FUSE, served by a confined child        (supervise.c)
+ *   7    fork: the starter supervises, the child goes on       (supervise.c)
+ *   8-11 overlay root, files, binds, read-only, pivot_root     (rootfs.c)
  *   12   no_new_privs, capabilities                            (launch.c)
- *   13   exec                                                  (launch.c)
- *   14   pid=1: new PID namespace, init                        (supervise.c)
+ *   13   fork: init (pid=1) or subreaper, and the command      (supervise.c)
+ *   14   close what the caller did not pass, seccomp, exec     (launch.c)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "CSquashFuse.h"
 #include "launch.h"
 #include "plan.h"
+#include "protect.h"
 #include "join.h"
 #include "namespaces.h"
 #include "rootfs.h"
@@ -29,19 +34,45 @@
 #include "userns.h"
 #include "util.h"
 
-int main(void) {
+/* The plan's descriptor: "--plan-fd=N" (husk picks one the caller's own
+   descriptors do not use), else 3 (plans written by hand in tests). */
+static int plan_fd(int argc, char **argv) {
+    if (argc < 2)
+        return 3;
+    const char *prefix = "--plan-fd=";
+    char *end;
+    long fd = argc == 2 && strncmp(argv[1], prefix, strlen(prefix)) == 0
+                  ? strtol(argv[1] + strlen(prefix), &end, 10) : -1;
+    if (fd < 0 || fd > 0x7fffffff || *end != '\0')
+        fail("husk-starter is started by husk (usage: husk-starter [--plan-fd=N])");
+    return (int)fd;
+}
+
+/* A debug build links the Swift runtime, whose crash handler would fork a
+   backtracer that reads the image through the very FUSE server that
+   crashed (and hangs): fatal signals keep their default action here. */
+static void default_fatal_signals(void) {
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGQUIT, SIGSYS};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        signal(fatal[i], SIG_DFL);
+}
+
+int main(int argc, char **argv) {
+    default_fatal_signals();
     struct plan plan;
-    plan_read(3, &plan);
+    plan_read(plan_fd(argc, argv), &plan);
     mode_t saved_umask = umask(0);
 
     if (plan.join) {
         /* husk exec instance://NAME: the instance built everything already. */
         join_namespaces(&plan);
-        fork_and_supervise(NULL, 0);
+        int alive = fork_and_supervise(0, plan.name, 0);
         if (plan.cwd && chdir(plan.cwd) < 0)
             (void)chdir("/");
+        int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         apply_rlimits(&plan);
         drop_privileges(&plan);
+        supervise_command(alive, procfd, 0);
         umask(saved_umask);
         exec_command(&plan);
     }
@@ -49,6 +80,7 @@ int main(void) {
     enter_namespaces(&plan);
     enter_extra_namespaces(&plan);
     open_bind_sources(&plan);
+    open_protected(&plan);
 
     husk_sqfuse *fs = NULL;
     int rootfs_fd = -1;
@@ -67,10 +99,13 @@ int main(void) {
     }
 
     mount_staging(&plan);
+    pid_t server = 0;
     if (fs) {
         if (husk_sqfuse_mount(fs, LOWER_DIR, "husk") < 0)
             fail_errno(errno, "needs /dev/fuse usable by this user; or use --mode extract",
                        "mounting the image with FUSE");
+        /* Before the PID namespace: its first child would be its init. */
+        server = start_fuse_server(fs, &plan);
     } else {
         mount_lower_dir(rootfs_fd, plan.rootfs);
         close(rootfs_fd);
@@ -79,14 +114,16 @@ int main(void) {
     if (plan.pid1 && unshare(CLONE_NEWPID) < 0)
         fail_errno(errno, NULL, "unshare(CLONE_NEWPID)");
 
-    fork_and_supervise(fs, plan.pid1);
-    /* Child from here on; the parent serves FUSE and never returns. */
+    int alive = fork_and_supervise(server, plan.name, plan.pid1);
+    /* Child from here on; the starter supervises and never returns. */
 
+    /* The host's /proc, kept across pivot_root: the subreaper finds the
+       command's descendants there (with pid=1 the kernel does it). */
+    int procfd = plan.pid1 ? -1 : open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     build_root(&plan);
     apply_rlimits(&plan);
     drop_privileges(&plan);
-    if (plan.pid1)
-        become_init();
+    supervise_command(alive, procfd, plan.pid1);
     umask(saved_umask);
     exec_command(&plan);
 }

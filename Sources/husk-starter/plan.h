@@ -1,4 +1,4 @@
-/* The launch plan husk hands the starter on fd 3; format in plan.c. */
+/* The launch plan husk hands the starter on a descriptor; format in plan.c. */
 #ifndef HUSK_STARTER_PLAN_H
 #define HUSK_STARTER_PLAN_H
 
@@ -48,6 +48,15 @@ struct symlink_rec {
     const char *target; /* as given, not resolved */
 };
 
+/* protect=PATH<TAB>WHAT: a directory of Husk's own state on the host
+   (image cache, extracted trees, instance state, credentials), hidden
+   wherever a bind makes it visible in the container. */
+struct protect_rec {
+    const char *path;   /* host path, absolute */
+    const char *what;   /* for messages: "image cache", "credentials", ... */
+    int fd;             /* O_PATH, opened with the bind sources; -1 = missing */
+};
+
 struct plan {
     const char *name;
     pid_t join;         /* join=PID: enter that instance's namespaces instead of building one */
@@ -63,8 +72,10 @@ struct plan {
     size_t nrlimits;
     unsigned long long caps; /* fakeroot: capabilities kept (bit N = capability N) */
     int have_caps;
-    unsigned char *seccomp;  /* classic BPF from seccomp=HEX, or NULL */
+    unsigned char *seccomp;  /* classic BPF (seccomp= bytes), or NULL */
     size_t seccomp_len;
+    unsigned char *server_seccomp; /* the FUSE server's filter, or NULL */
+    size_t server_seccomp_len;
     /* --fakeroot with /etc/subuid ranges: ids 1..count map to start.. */
     const char *newuidmap, *newgidmap;   /* setuid helpers, or NULL */
     unsigned long subuid_start, subuid_count, subgid_start, subgid_count;
@@ -81,9 +92,21 @@ struct plan {
     size_t nenv;
     char **argv;        /* NULL-terminated, in order */
     size_t nargs;
+    int *keep_fds;      /* descriptors the caller passed in: kept open for the command */
+    size_t nkeep_fds;
+    struct protect_rec *protects;
+    size_t nprotects;
 };
 
-/* Read FD to EOF, close it, parse and validate; fails with exit 255. */
+/* Parse the LEN bytes of BUF (changed in place; PLAN points into it, so it
+   must outlive PLAN) and validate them.  Returns 0, or -1 with a one-line
+   message in ERR.  Never exits: the fuzz target calls it. */
+int plan_parse(char *buf, size_t len, struct plan *plan, char *err, size_t errlen);
+
+/* Free what plan_parse allocated (not BUF). */
+void plan_free(struct plan *plan);
+
+/* Read FD to EOF, close it, plan_parse; fails with exit 255. */
 void plan_read(int fd, struct plan *plan);
 
 /* The value of NAME in the plan's env records, or NULL. */

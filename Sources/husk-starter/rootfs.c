@@ -3,6 +3,7 @@
 #include "rootfs.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "protect.h"
 #include "skeleton.h"
 #include "util.h"
 
@@ -65,6 +67,51 @@ static int is_kernel_fs_path(const char *p) {
     return path_has_prefix(p, "/proc") || path_has_prefix(p, "/dev") || path_has_prefix(p, "/sys");
 }
 
+/* ---- where new entries may be made -------------------------------------- */
+
+/* The mounts Husk made itself (overlays, the skeleton root, tmpfs), by
+   mount id: new mount points may be created on them.  Anywhere else (a
+   directory bound from the host, the image) a new entry is made only where
+   the path, as written, leads: never where an image's symlink points, or
+   an image with "/etc -> /tmp" would make Husk create files in the host's
+   /tmp. */
+#define MAX_OWN_MOUNTS 64
+static uint64_t own_mounts[MAX_OWN_MOUNTS];
+static size_t nown_mounts;
+
+static uint64_t mount_id(int fd) {
+    struct statx stx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+        return 0;
+    return stx.stx_mnt_id;
+}
+
+/* Call after mounting on the directory FD refers to (reopened). */
+static void note_own_mount(int rootfd, const char *path) {
+    int fd = open_in_root(rootfd, path, 0);
+    if (fd < 0)
+        fail_errno(errno, NULL, "opening %s in the container root", path);
+    uint64_t id = mount_id(fd);
+    close(fd);
+    if (id && nown_mounts < MAX_OWN_MOUNTS)
+        own_mounts[nown_mounts++] = id;
+}
+
+/* May an entry be created in DIRFD, reached by the lexical path LEXICAL
+   (in the container root)?  Fails with exit 255 when not. */
+static void check_creation(int dirfd, const char *lexical, const char *what, const char *dst) {
+    uint64_t id = mount_id(dirfd);
+    for (size_t i = 0; i < nown_mounts; i++)
+        if (id && own_mounts[i] == id)
+            return;
+    char rel[4096];
+    rel_path_of(dirfd, ROOT_DIR, rel, sizeof rel, what, dst);
+    if (strcmp(rel[0] ? rel : "/", lexical) != 0)
+        fail("%s %s: the image's symlinks lead it to %s, a directory that is not the image's "
+             "(bound from the host); refusing to create anything there",
+             what, dst, rel[0] ? rel : "/");
+}
+
 /* ---- step 4 and 5 ------------------------------------------------------ */
 
 void open_bind_sources(struct plan *plan) {
@@ -101,6 +148,11 @@ void mount_lower_dir(int dirfd, const char *path) {
     char proc[32];
     if (mount(fd_proc_path(dirfd, proc), LOWER_DIR, NULL, MS_BIND | MS_REC, NULL) < 0)
         fail_errno(errno, NULL, "bind mounting the root directory %s", path);
+    /* Read-only from the start: an extracted image is the user's own
+       directory, and nothing Husk does may write into it. */
+    struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+    if (mount_setattr(AT_FDCWD, LOWER_DIR, AT_RECURSIVE, &ro, sizeof ro) < 0 && errno != ENOSYS)
+        fail_errno(errno, NULL, "making the root directory %s read-only", path);
 }
 
 /* ---- phase A: mount points and files in the upper layer ---------------- */
@@ -358,6 +410,7 @@ static void mount_overlay_dirs(int rootfd, const struct overlay_dirs *o) {
             fail_errno(errno, "overlayfs in a user namespace (Linux 5.11+) makes the missing mount points",
                        "mounting an overlay on %s", o->path[i]);
         close(fd);
+        note_own_mount(rootfd, o->path[i]);
     }
 }
 
@@ -381,6 +434,8 @@ static int ensure_in_root(int rootfd, const char *dst, int want_dir, int no_crea
                 fail("%s %s: does not exist in the image, and without an overlay (overlayfs "
                      "unavailable here) no mount point can be created",
                      what, dst);
+            char parent[4096];
+            check_creation(cur, prefix_path(&cs, i, parent, sizeof parent), what, dst);
             int last = i + 1 == cs.n;
             if (!last || want_dir) {
                 if (mkdirat(cur, cs.c[i], 0755) < 0 && errno != EEXIST)
@@ -409,6 +464,7 @@ static void make_symlink(int rootfd, const struct symlink_rec *l, int no_create)
     size_t n = (size_t)(slash - l->dst);
     snprintf(parent, sizeof parent, "%.*s", (int)(n ? n : 1), n ? l->dst : "/");
     int dirfd = ensure_in_root(rootfd, parent, 1, no_create, "symlink");
+    check_creation(dirfd, parent, "symlink", l->dst);
     if (symlinkat(l->target, dirfd, slash + 1) < 0 && errno != EEXIST)
         fail_errno(errno, NULL, "creating the symlink %s -> %s", l->dst, l->target);
     close(dirfd);
@@ -459,6 +515,7 @@ static void do_mount(int rootfd, const struct mount_op *m, int no_create) {
         snprintf(options, sizeof options, "mode=%o", m->tmpfs_mode ? m->tmpfs_mode : 01777);
         if (mount("tmpfs", tproc, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
             fail_errno(errno, NULL, "mounting a tmpfs on %s", m->dst);
+        note_own_mount(rootfd, rel[0] ? rel : "/");
         break;
     }
     case MOUNT_PROC:
@@ -554,6 +611,9 @@ void build_root(const struct plan *plan) {
     int rootfd = open(ROOT_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         fail_errno(errno, NULL, "opening " ROOT_DIR);
+    nown_mounts = 0;
+    if (skeleton || (whole_root && !fallback))
+        note_own_mount(rootfd, "/");
     if (!whole_root)
         mount_overlay_dirs(rootfd, &overlays);
     for (size_t i = 0; i < plan->nfiles; i++) {
@@ -570,6 +630,7 @@ void build_root(const struct plan *plan) {
         do_mount(rootfd, &plan->mounts[i], fallback);
     for (size_t i = 0; i < plan->nsymlinks; i++)
         make_symlink(rootfd, &plan->symlinks[i], fallback);
+    hide_protected(plan, rootfd);
     close(rootfd);
     close(lowerfd);
 

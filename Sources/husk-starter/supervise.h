@@ -1,23 +1,36 @@
-/* Process structure: the FUSE-serving parent, the container child, and
-   the tiny init of pid=1 mode. */
+/* Process structure: the starter (supervisor), the FUSE server, and the
+   command's supervisor (init with pid=1, else a subreaper). */
 #ifndef HUSK_STARTER_SUPERVISE_H
 #define HUSK_STARTER_SUPERVISE_H
 
+#include <sys/types.h>
+
 #include "CSquashFuse.h"
+#include "plan.h"
 
-/* Fork.  The parent serves FS (may be NULL), forwards SIGINT, SIGTERM,
-   SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the child and exits
-   with the child's status (128+N when killed by signal N); it never
-   returns.  Processes the child leaves behind are reparented to the parent
-   (subreaper) and killed when the child exits.  The child returns, set to die with SIGKILL if the parent dies.
-   With KEEP_BLOCKED the child keeps those signals blocked (for init). */
-void fork_and_supervise(husk_sqfuse *fs, int keep_blocked);
+/* Fork the FUSE server for FS (mounted already): a child that serves it
+   until the connection ends, confined (confine_fuse_server), and dies with
+   the starter.  The starter's copy of the connection is closed.  Returns
+   the server's pid. */
+pid_t start_fuse_server(husk_sqfuse *fs, const struct plan *plan);
 
-/* pid=1 mode, called in the child (PID 1 of the new namespace) with the
-   signals still blocked: fork the command process and return in it; this
-   process stays as init: reaps zombies, forwards signals, exits with the
-   command's status. */
-void become_init(void);
+/* Fork.  The parent (the starter) forwards SIGINT, SIGTERM, SIGHUP,
+   SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the child and exits with the
+   child's status (128+N when killed by signal N), after killing whatever
+   is left below it; if SERVER (0: none) ends first it says so in one line,
+   kills the container and exits 255.  It never returns.  The child returns
+   with those signals blocked and the read end of a pipe that reaches EOF
+   when the starter dies; with PID1 it also dies with SIGKILL then. NAME is
+   the image's, for messages. */
+int fork_and_supervise(pid_t server, const char *name, int pid1);
+
+/* In the child, after the root is built and privileges dropped: fork the
+   command and return in it (signals restored).  This process stays as the
+   command's supervisor: PID 1 of the new namespace with PID1, otherwise a
+   child subreaper that kills every descendant (found in PROCFD, a /proc)
+   when the command ends or ALIVE_FD says the starter died.  It forwards
+   signals and exits with the command's status. */
+void supervise_command(int alive_fd, int procfd, int pid1);
 
 /* Exit status for a wait status: the exit code, or 128+N for signal N. */
 int exit_code_of(int status);

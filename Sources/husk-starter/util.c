@@ -7,8 +7,10 @@
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -213,4 +215,30 @@ int remount_bind(const char *path, unsigned long extra) {
     else
         flags |= MS_STRICTATIME;
     return mount(NULL, path, NULL, flags, NULL);
+}
+
+static int int_compare(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static void close_range_or_loop(unsigned first, unsigned last) {
+    if (first > last || syscall(SYS_close_range, first, last, 0) == 0)
+        return;
+    struct rlimit lim;
+    unsigned max = getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < 1u << 20 ? (unsigned)lim.rlim_cur : 1u << 20;
+    for (unsigned fd = first; fd <= last && fd < max; fd++)
+        close((int)fd);
+}
+
+void close_fds_except(int *keep, size_t n) {
+    qsort(keep, n, sizeof *keep, int_compare);
+    unsigned next = 3;
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i] < 0 || (unsigned)keep[i] < next)
+            continue;
+        close_range_or_loop(next, (unsigned)keep[i] - 1);
+        next = (unsigned)keep[i] + 1;
+    }
+    close_range_or_loop(next, ~0U);
 }

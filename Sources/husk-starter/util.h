@@ -50,4 +50,8 @@ int path_has_prefix(const char *path, const char *prefix);
    0 or -1/errno. */
 int remount_bind(const char *path, unsigned long extra);
 
+/* Close every descriptor from 3 up but the N in KEEP (sorted in place;
+   negative entries ignored). */
+void close_fds_except(int *keep, size_t n);
+
 #endif

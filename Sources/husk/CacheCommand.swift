@@ -27,7 +27,7 @@ struct CacheList: ParsableCommand {
 
     func run() throws {
         global.bootstrapLogging()
-        let root = RegistryFlags.cacheRoot()
+        let root = try RegistryFlags.cacheRoot()
         let entries = CacheInventory(root: root).entries()
         if json {
             let encoder = JSONEncoder()
@@ -68,7 +68,7 @@ struct CacheClean: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let age = try olderThan.map { try CacheInventory.parseDuration($0) }
-        let root = RegistryFlags.cacheRoot()
+        let root = try RegistryFlags.cacheRoot()
         let (count, bytes) = try CacheInventory(root: root).clean(olderThan: age)
         print("removed \(count) entr\(count == 1 ? "y" : "ies"), \(TransferProgress.bytes(bytes)), from \(root)")
     }

@@ -9,8 +9,9 @@ struct Instance: ParsableCommand {
         abstract: "Long-running containers (services for a workflow): start, list, stop; enter one with husk exec instance://NAME.",
         discussion: """
             An instance always has its own PID namespace; stopping it (or its command ending) ends every \\
-            process in it and removes its mounts. State lives in $XDG_RUNTIME_DIR/husk/instances (0700), \\
-            with the instance's output in NAME.out and NAME.err there.
+            process in it and removes its mounts. State lives in $XDG_RUNTIME_DIR/husk/instances, else in \\
+            $TMPDIR/husk-$UID/instances (checked: yours, 0700, no symlink), with the instance's output in \\
+            NAME.out and NAME.err there. Every command checks NAME the same way.
             """,
         subcommands: [InstanceStart.self, InstanceList.self, InstanceStop.self])
 }
@@ -31,8 +32,8 @@ struct InstanceStart: ParsableCommand, RunsContainer {
 
     func run() throws {
         try InstanceStore.validate(name: name)
-        let store = InstanceStore(environment: ProcessInfo.processInfo.environment)
-        if let existing = store.load(name), InstanceStore.isAlive(existing) {
+        let store = try InstanceStore(environment: ProcessInfo.processInfo.environment)
+        if let existing = try store.load(name), InstanceStore.isAlive(existing) {
             throw HuskError(.usage, "instance \(name) is already running (pid \(existing.pid)); stop it first")
         }
         var planner = try flags.planner()
@@ -40,13 +41,12 @@ struct InstanceStart: ParsableCommand, RunsContainer {
         let command = planner.image.has(".husk/startscript")
             ? ["/.husk/startscript"] + arguments : try planner.runArguments(arguments)
         let plan = try planner.plan(arguments: command)
-        try store.prepare()
-        store.remove(name)
+        try store.remove(name)
         let starter = try Launcher.starterPath(environment: ProcessInfo.processInfo.environment)
-        let pid = try Launcher.spawnDetached(plan, starter: starter, output: store.outputPath(name),
-                                             errors: store.errorPath(name))
+        let pid = try Launcher.spawnDetached(plan, starter: starter, output: try store.outputPath(name),
+                                             errors: try store.errorPath(name))
         guard let started = InstanceStore.startTime(of: pid) else {
-            throw HuskError(.io, "instance \(name) exited at once: \(Self.lastLine(store.errorPath(name)))")
+            throw HuskError(.io, "instance \(name) exited at once: \(Self.lastLine(try store.errorPath(name)))")
         }
         try Self.waitUntilRunning(pid: pid, name: name, store: store)
         let created = ISO8601DateFormatter().string(from: Date())
@@ -55,19 +55,20 @@ struct InstanceStart: ParsableCommand, RunsContainer {
         print("instance \(name) started (pid \(pid))")
     }
 
-    /// Ready when the command runs: the starter's child is the instance's
-    /// init, and init's child the command.
+    /// Ready when the command runs: one of the starter's children (the
+    /// other is the FUSE server) is the instance's init, and init's child
+    /// the command.
     static func waitUntilRunning(pid: Int32, name: String, store: InstanceStore) throws {
         for _ in 0..<200 {
             if !InstanceStore.isRunning(pid) {
-                throw HuskError(.io, "instance \(name) failed to start: \(lastLine(store.errorPath(name)))")
+                throw HuskError(.io, "instance \(name) failed to start: \(lastLine(try store.errorPath(name)))")
             }
-            if let initPid = InstanceStore.children(of: pid).first, !InstanceStore.children(of: initPid).isEmpty {
+            if InstanceStore.children(of: pid).contains(where: { !InstanceStore.children(of: $0).isEmpty }) {
                 return
             }
             usleep(25_000)
         }
-        throw HuskError(.io, "instance \(name) did not start within 5 s: \(lastLine(store.errorPath(name)))")
+        throw HuskError(.io, "instance \(name) did not start within 5 s: \(lastLine(try store.errorPath(name)))")
     }
 
     static func lastLine(_ path: String) -> String {
@@ -84,7 +85,7 @@ struct InstanceList: ParsableCommand {
     var json = false
 
     func run() throws {
-        let instances = InstanceStore(environment: ProcessInfo.processInfo.environment).all()
+        let instances = try InstanceStore(environment: ProcessInfo.processInfo.environment).all()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -117,15 +118,15 @@ struct InstanceStop: ParsableCommand {
     var name: String?
 
     func run() throws {
-        let store = InstanceStore(environment: ProcessInfo.processInfo.environment)
+        let store = try InstanceStore(environment: ProcessInfo.processInfo.environment)
         let number = try Self.signalNumber(signal)
         let targets: [InstanceState]
         if all {
             targets = store.all()
         } else {
             guard let name else { throw HuskError(.usage, "name an instance to stop, or use --all") }
-            guard let state = store.load(name), InstanceStore.isAlive(state) else {
-                store.remove(name)
+            guard let state = try store.load(name), InstanceStore.isAlive(state) else {
+                try store.remove(name)
                 throw HuskError(.notFound, "no running instance \(name) (husk instance list shows them)")
             }
             targets = [state]
@@ -143,7 +144,7 @@ struct InstanceStop: ParsableCommand {
                 kill(state.pid, SIGKILL)
                 while InstanceStore.isAlive(state) { usleep(20_000) }
             }
-            store.remove(state.name)
+            try store.remove(state.name)
             print("instance \(state.name) stopped")
         }
     }

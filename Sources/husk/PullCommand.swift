@@ -43,7 +43,7 @@ struct Pull: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let reference = try RegistryFlags.reference(self.reference)
-        let images = RegistryImages(cacheRoot: RegistryFlags.cacheRoot(), settings: registry.settings(),
+        let images = RegistryImages(cacheRoot: try RegistryFlags.cacheRoot(), settings: registry.settings(),
                                     platform: try platform.map { try Platform(parsing: $0) },
                                     jobs: try RegistryFlags.jobs(jobs), showProgress: !global.quiet)
         let pulled = try images.pull(reference, blobsOnly: blobsOnly)

@@ -25,8 +25,10 @@ struct RegistryFlags: ParsableArguments {
         return settings
     }
 
-    static func cacheRoot() -> String {
-        RuntimeImage.defaultCacheDirectory(environment: ProcessInfo.processInfo.environment)
+    /// The image cache, created and checked (private to the user).
+    static func cacheRoot() throws -> String {
+        try PrivateDirectory.prepare(HuskPaths(environment: ProcessInfo.processInfo.environment).cache,
+                                     what: "the image cache")
     }
 
     static func reference(_ text: String) throws -> RegistryReference {

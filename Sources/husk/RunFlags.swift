@@ -72,7 +72,7 @@ struct RunFlags: ParsableArguments {
     var rlimit: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "seccomp=unconfined: run without the default seccomp filter (which makes kexec, module loading, keyrings, bpf, perf, mount, new namespaces, setns, reboot, swap and clock changes fail with EPERM); seccomp=FILE.json: a Docker/OCI seccomp profile instead.",
+        "seccomp=unconfined: run without the default seccomp filter (a deny-list: kexec, module loading, keyrings, bpf, perf, io_uring, mount, new namespaces, setns, reboot, swap and clock changes fail with EPERM; everything else is allowed); seccomp=FILE.json: a Docker/OCI seccomp profile instead.",
         valueName: "ITEM"))
     var security: [String] = []
 
@@ -132,7 +132,7 @@ struct RunFlags: ParsableArguments {
     func planner() throws -> LaunchPlanner {
         global.bootstrapLogging()
         let host = ProcessInfo.processInfo.environment
-        let cache = RuntimeImage.defaultCacheDirectory(environment: host)
+        let cache = try RegistryFlags.cacheRoot()
         let registry = RegistryImages(cacheRoot: cache, settings: self.registry.settings(), showProgress: !global.quiet)
         let image = try RuntimeImage.open(self.image, cacheDirectory: cache, registry: (registry, pull))
         return LaunchPlanner(image: image, options: options, user: UserIdentity.current(), hostEnvironment: host,
@@ -163,8 +163,21 @@ let runDiscussion = """
     when /dev/fuse is unusable, extracted once into $TMPDIR/husk-$UID/rootfs). Bound by default: /dev, \
     /proc, /sys (read-only), /tmp and /var/tmp (fresh with --contain), $HOME (not with --no-home or \
     --contain), the current directory (kept as the working directory), /etc/resolv.conf and /etc/hosts. \
-    -B destinations are created when missing; binds over /proc, /dev or /sys are refused. No FUSE \
-    process, mount or temporary directory outlives the container.
+    -B destinations are created when missing (never where a symlink of the image points); binds over \
+    /proc, /dev or /sys are refused. No FUSE process, mount or temporary directory outlives the container.
+
+    WHAT A CONTAINER CAN REACH: the image (read-only), what is bound (by default your home directory, the \
+    current directory, /tmp and /var/tmp, read-write, as you: an image you run can change your files \
+    there; use --contain, --no-home and -B ...:ro for images you do not trust), /dev, /proc and /sys. \
+    It cannot reach Husk's own state, whatever is bound: the image cache \
+    (${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}), $XDG_CONFIG_HOME/husk with your registry credentials, \
+    extracted images and instance state ($TMPDIR/husk-$UID, $XDG_RUNTIME_DIR/husk) show as empty \
+    read-only directories, the directories above them cannot be renamed, and binding them is refused. \
+    Only descriptors 0-2 and those its caller passed (such as Slurm's PMI_FD) are open in the command. \
+    Every process it starts ends with it, also without --pid and after kill -9 of husk. Husk's state \
+    directories must be yours, real directories (no symlinks) and mode 0700, under directories nobody \
+    else can write to (or sticky ones, like /tmp): another user's or an open one is refused. \
+    SECURITY.md has the threat model.
 
     ENVIRONMENT (reproducible: the same image gives the same variables for every user and host), lowest \
     to highest precedence: (1) PATH (the image's, else a standard one), HOME, USER, LOGNAME, SHELL from \
@@ -177,9 +190,10 @@ let runDiscussion = """
     SECURITY: no privilege is ever gained: no_new_privs is always set, every mount is nosuid and nodev \
     (but the /dev bind), setuid binaries in the image run as you, and all capabilities are dropped; with \
     --fakeroot a minimal set is kept inside the user namespace (see --add-caps; --drop-caps and --add-caps \
-    change it). A seccomp filter like Docker's default makes kexec, module loading, keyrings, bpf, \
-    perf_event_open, userfaultfd, setns, reboot, swap and clock changes, and (unless --allow-nested) mount, \
-    umount, pivot_root and new user namespaces fail with EPERM, and ptrace unless --pid; --security \
+    change it). The default seccomp filter is a deny-list, as Docker's and Podman's are: everything is \
+    allowed but kexec, module loading, keyrings, bpf, perf_event_open, userfaultfd, io_uring, setns, \
+    reboot, swap and clock changes and a few more, and (unless --allow-nested) mount, umount, pivot_root \
+    and new user namespaces, which fail with EPERM, and ptrace unless --pid; --security \
     seccomp=FILE.json uses a Docker/OCI profile instead, seccomp=unconfined none. /proc/sys and /sys are \
     read-only. The host's PID and network namespaces are shared by default, so MPI and batch jobs work; \
     --pid, --net, --ipc, --uts/--hostname and --containall (--contain --pid --ipc --cleanenv) separate \

@@ -44,8 +44,36 @@ import HuskCore
     }
 }
 
+/// Reads launch-plan records back (`KEY(:LENGTH:BYTES)*\n`), independently
+/// of the writer, as `KEY` + fields joined by a visible separator.
+func decodePlan(_ bytes: [UInt8]) -> [String] {
+    var records: [String] = []
+    var i = 0
+    func number() -> Int {
+        var n = 0
+        while bytes[i] != UInt8(ascii: ":") { n = n * 10 + Int(bytes[i] - 48); i += 1 }
+        i += 1
+        return n
+    }
+    while i < bytes.count {
+        var key: [UInt8] = []
+        while bytes[i] != UInt8(ascii: ":") && bytes[i] != UInt8(ascii: "\n") { key.append(bytes[i]); i += 1 }
+        var fields: [String] = []
+        while bytes[i] == UInt8(ascii: ":") {
+            i += 1
+            let n = number()
+            fields.append(String(decoding: bytes[i..<i + n], as: UTF8.self))
+            i += n
+        }
+        precondition(bytes[i] == UInt8(ascii: "\n"), "record ends with a newline")
+        i += 1
+        records.append(String(decoding: key, as: UTF8.self) + "=" + fields.joined(separator: "|"))
+    }
+    return records
+}
+
 @Suite struct LaunchPlanEncodingTests {
-    @Test func encodesNulTerminatedRecordsInOrder() {
+    @Test func encodesLengthPrefixedRecordsInOrder() throws {
         var plan = LaunchPlan(name: "img", root: .squashfs(path: "/i.sqsh", offset: 0), outsideUID: 1001,
                               outsideGID: 1002, insideUID: 1001, insideGID: 1002)
         plan.binds = [.init(source: "/dev", destination: "/dev", readOnly: false, recursive: true, devices: true),
@@ -53,14 +81,43 @@ import HuskCore
         plan.files = [.init(destination: "/etc/passwd", mode: 0o644, content: "a:x:1:1::/:/bin/sh\n")]
         plan.environment = ["A=1", "B=x=y"]
         plan.arguments = ["sh", "-c", "echo hi"]
-        let records = plan.encoded().split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        #expect(records.last == "", "every record ends with NUL")
+        plan.keptDescriptors = [7]
+        plan.protectedPaths = [.init(path: "/home/u/.cache/husk", what: "image cache")]
+        let records = decodePlan(try plan.encoded())
+        #expect(records.first == "version=1")
         #expect(records.contains("image=/i.sqsh"))
-        #expect(records.contains("bind=/dev\t/dev\trw,rec,dev"))
-        #expect(records.contains("bind=/d\t/e\tro,user"))
-        #expect(records.contains("file=/etc/passwd\t644\ta:x:1:1::/:/bin/sh\n"))
-        #expect(Array(records.filter { $0.hasPrefix("arg=") }) == ["arg=sh", "arg=-c", "arg=echo hi"])
-        #expect(Array(records.filter { $0.hasPrefix("env=") }) == ["env=A=1", "env=B=x=y"])
+        #expect(records.contains("bind=/dev|/dev|rw,rec,dev"))
+        #expect(records.contains("bind=/d|/e|ro,user"))
+        #expect(records.contains("file=/etc/passwd|644|a:x:1:1::/:/bin/sh\n"))
+        #expect(records.filter { $0.hasPrefix("arg=") } == ["arg=sh", "arg=-c", "arg=echo hi"])
+        #expect(records.filter { $0.hasPrefix("env=") } == ["env=A=1", "env=B=x=y"])
+        #expect(records.contains("keep_fd=7"))
+        #expect(records.contains("protect=/home/u/.cache/husk|image cache"))
+    }
+
+    /// The attack of a crafted image config: values holding the old
+    /// separators (NUL, tab, newline) and text that looks like records.
+    @Test func valuesCannotAddRecordsOrFields() throws {
+        var plan = LaunchPlan(name: "img", root: .directory("/r"), outsideUID: 1, outsideGID: 1, insideUID: 1, insideGID: 1)
+        let hostile = "X=1\nbind:4:/etc:4:/mnt:2:rw\ntmpfs=/x\t755"
+        plan.environment = [hostile]
+        plan.files = [.init(destination: "/etc/passwd", mode: 0o644, content: "a\0b\nbind:1:/:1:/:2:rw\n")]
+        plan.arguments = ["sh"]
+        let records = decodePlan(try plan.encoded())
+        #expect(records.filter { $0.hasPrefix("bind=") || $0.hasPrefix("tmpfs=") }.isEmpty)
+        #expect(records.contains("env=" + hostile))
+        #expect(records.contains("file=/etc/passwd|644|a\0b\nbind:1:/:1:/:2:rw\n"), "file content is binary")
+    }
+
+    @Test(arguments: ["A=\0", "\0"])
+    func refusesNulInTextFields(_ value: String) {
+        var plan = LaunchPlan(name: "img", root: .directory("/r"), outsideUID: 1, outsideGID: 1, insideUID: 1, insideGID: 1)
+        plan.arguments = ["sh"]
+        plan.environment = [value]
+        #expect(throws: HuskError.self) { try plan.encoded() }
+        plan.environment = []
+        plan.arguments = [value]
+        #expect(throws: HuskError.self) { try plan.encoded() }
     }
 }
 
@@ -73,16 +130,15 @@ import HuskCore
         #expect(SubordinateIDs.range(in: "alice:x:1\nalice:5:0\n", name: "alice", id: 1) == nil)
     }
 
-    @Test func planCarriesRangesOnlyWithFakeroot() {
+    @Test func planCarriesRangesOnlyWithFakeroot() throws {
         var plan = LaunchPlan(name: "i", root: .directory("/r"), outsideUID: 1001, outsideGID: 1001,
                               insideUID: 0, insideGID: 0)
         plan.subordinateIDs = SubordinateIDs(uidStart: 100000, uidCount: 65536, gidStart: 100000, gidCount: 65536,
                                              newuidmap: "/usr/bin/newuidmap", newgidmap: "/usr/bin/newgidmap")
-        let text = { String(decoding: plan.encoded(), as: UTF8.self) }
-        #expect(!text().contains("subuid="))
+        #expect(!(try decodePlan(plan.encoded())).contains { $0.hasPrefix("subuid=") })
         plan.fakeroot = true
-        #expect(text().contains("subuid=100000:65536\0"))
-        #expect(text().contains("newgidmap=/usr/bin/newgidmap\0"))
+        #expect(try decodePlan(plan.encoded()).contains("subuid=100000|65536"))
+        #expect(try decodePlan(plan.encoded()).contains("newgidmap=/usr/bin/newgidmap"))
     }
 }
 
@@ -105,9 +161,9 @@ import HuskCore
         plan.utsNamespace = true
         plan.hostname = "node"
         plan.resourceLimits = [try ResourceLimit(parsing: "nproc=100:200")]
-        let records = String(decoding: plan.encoded(), as: UTF8.self).split(separator: "\0").map(String.init)
+        let records = decodePlan(try plan.encoded())
         #expect(records.contains("net=1") && records.contains("ipc=0") && records.contains("uts=1"))
         #expect(records.contains("hostname=node"))
-        #expect(records.contains("rlimit=nproc:100:200"))
+        #expect(records.contains("rlimit=nproc|100|200"))
     }
 }

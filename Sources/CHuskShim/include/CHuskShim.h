@@ -10,9 +10,20 @@ void husk_cleanup_install_signal_handlers(void);
 /* Makes a libsquashfs compressor store blocks raw when compression does not
  * shrink them (works around libsquashfs 1.2's lz4; see sqfs_compressor_fix.c). */
 void husk_sqfs_store_incompressible_blocks_raw(void *compressor);
-/* The launch plan travels to husk-starter in a memfd that becomes fd 3. */
+/* The launch plan travels to husk-starter in a memfd (close-on-exec,
+ * numbered 3 or more); husk_keep_across_exec clears close-on-exec on it and
+ * the starter is told its number (--plan-fd=N). */
 int husk_memfd(const char *name);
-int husk_pass_as_fd3(int fd);
-/* Starts PATH detached (new session) with PLANFD as fd 3; returns its pid or -1. */
+int husk_keep_across_exec(int fd);
+/* Marks every descriptor from 3 up close-on-exec except the COUNT in KEEP
+ * (at most 1024). Async-signal-safe. 0, or -1 with errno. */
+int husk_cloexec_except(const int *keep, int count);
+/* Starts PATH detached (new session: stdin /dev/null, stdout OUTFD, stderr
+ * ERRFD) with "--plan-fd=N" for PLANFD; no other descriptor of husk
+ * reaches it. Returns its pid or -1. */
 int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd);
+/* The descriptors (3 and up) that were open without close-on-exec when
+ * husk started: the ones its caller passed on. */
+int husk_inherited_fd_count(void);
+int husk_inherited_fd(int index);
 #endif

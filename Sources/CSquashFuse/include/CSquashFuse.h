@@ -43,6 +43,13 @@ int husk_sqfuse_serve_one(husk_sqfuse *fs);
    connection alive (does not unmount, frees nothing shared). */
 void husk_sqfuse_close_fd_in_child(husk_sqfuse *fs);
 
+/* The image file's descriptor (-1 if closed). */
+int husk_sqfuse_image_fd(const husk_sqfuse *fs);
+
+/* Close the image file in a process that no longer serves FS (the
+   starter, once the FUSE server runs): nothing but the server holds it. */
+void husk_sqfuse_close_image(husk_sqfuse *fs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where Husk keeps its own state (DESIGN.md §4), from the environment.
+/// Each directory is created and checked by `PrivateDirectory` before use;
+/// a container never sees any of them (DESIGN.md §3, trust boundary 3).
+public struct HuskPaths: Equatable, Sendable {
+    /// `${HUSK_CACHEDIR:-${XDG_CACHE_HOME:-~/.cache}/husk}`: blobs and converted images.
+    public var cache: String
+    /// `${XDG_CONFIG_HOME:-~/.config}/husk`: credentials and certificates.
+    public var config: String
+    /// `${TMPDIR:-/tmp}/husk-UID`: extracted root filesystems (large).
+    public var scratch: String
+    /// `$XDG_RUNTIME_DIR/husk` where there is one (a 0700 tmpfs of the
+    /// user's own), else the scratch directory: instance state (small).
+    public var runtime: String
+
+    public init(environment: [String: String]) {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let home = value("HOME") ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_dir) } ?? "/"
+        cache = value("HUSK_CACHEDIR") ?? (value("XDG_CACHE_HOME") ?? home + "/.cache") + "/husk"
+        config = (value("XDG_CONFIG_HOME") ?? home + "/.config") + "/husk"
+        scratch = (value("TMPDIR") ?? "/tmp") + "/husk-\(getuid())"
+        runtime = value("XDG_RUNTIME_DIR").map { $0 + "/husk" } ?? scratch
+    }
+
+    /// Every state directory, created and checked, with what it holds (for
+    /// messages): what the starter hides from the container.
+    public func prepareAll() throws -> [(path: String, what: String)] {
+        var all: [(String, String)] = [
+            (try PrivateDirectory.prepare(cache, what: "the image cache"), "image cache"),
+            (try PrivateDirectory.prepare(config, what: "Husk's configuration and credentials"), "credentials"),
+            (try PrivateDirectory.prepare(scratch, what: "extracted images"), "extracted images"),
+        ]
+        if runtime != scratch {
+            all.append((try PrivateDirectory.prepare(runtime, what: "instance state"), "instance state"))
+        }
+        return all
+    }
+}
