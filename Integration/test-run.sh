@@ -197,8 +197,9 @@ out "$me" "--mode extract" env TMPDIR="$W" "$HUSK" exec --mode extract "$IMG" id
 check "--mode extract reuses its extraction" sh -c '
     before=$(ls "$1"/husk-*/rootfs | sort); env TMPDIR="$1" "$2" exec --mode extract "$3" true
     [ "$(ls "$1"/husk-*/rootfs | sort)" = "$before" ]' _ "$W" "$HUSK" "$IMG"
-mkdir -p "$W/sandbox" && "$HUSK" exec --mode extract "$IMG" true >/dev/null 2>&1 || true
-cp -a "$(ls -d "${TMPDIR:-/tmp}"/husk-"$me"/rootfs/*/ 2>/dev/null | head -n 1)." "$W/sandbox/" 2>/dev/null || true
+# The busybox image extracted into a TMPDIR of this test's own, copied.
+mkdir -p "$W/sandbox" "$W/tmp" && TMPDIR=$W/tmp "$HUSK" exec --mode extract "$IMG" true >/dev/null 2>&1 || true
+cp -a "$(ls -d "$W/tmp/husk-$me"/rootfs/*/ 2>/dev/null | head -n 1)." "$W/sandbox/" 2>/dev/null || true
 if [ -x "$W/sandbox/bin/sh" ]; then
     out "$me" "a directory as the image (sandbox)" "$HUSK" exec "$W/sandbox" id -u
     sed -i 's|"WorkingDir":"[^"]*"|"WorkingDir":"/work/missing"|; s|"WorkingDir": "[^"]*"|"WorkingDir": "/work/missing"|' "$W/sandbox/.husk/config.json"
@@ -213,7 +214,8 @@ check_fails "husk env of a missing image: status 1 (not a container)" "no such i
 # User namespace limits are per namespace: 0 inside our own one is a host
 # where unprivileged user namespaces are disabled.
 check "no user namespaces: one clear line, status 255" sh -c '
-    unshare -Ur sh -c "echo 0 > /proc/sys/user/max_user_namespaces && exec \"\$0\" exec \"\$1\" true" "$1" "$2" 2>"$3/err"; s=$?
+    mkdir -p "$3/userns-tmp"  # uid 0 in there: its own TMPDIR, not a /tmp/husk-0 of the real root
+    TMPDIR=$3/userns-tmp unshare -Ur sh -c "echo 0 > /proc/sys/user/max_user_namespaces && exec \"\$0\" exec \"\$1\" true" "$1" "$2" 2>"$3/err"; s=$?
     [ "$s" -eq 255 ] && [ "$(wc -l < "$3/err")" -eq 1 ] && grep -q "^husk: cannot create a user namespace.*administrator" "$3/err"' _ "$HUSK" "$IMG" "$W"
 
 # -- nothing survives the container

@@ -76,8 +76,8 @@ check "device nodes in the image are inert (nodev)" sh -c '
 if [ -n "${HUSK_DEBIAN_OCI:-}" ] && [ -d "$HUSK_DEBIAN_OCI" ]; then
     "$HUSK" convert -q oci:"$HUSK_DEBIAN_OCI" "$W/debian.sqsh" >/dev/null
     case $(uname -m) in
-        x86_64) keyctl=250 kexec=246 bpf=321 initmod=175 ;;
-        aarch64) keyctl=219 kexec=104 bpf=280 initmod=105 ;;
+        x86_64) keyctl=250 kexec=246 bpf=321 initmod=175 iouring=425 ;;
+        aarch64) keyctl=219 kexec=104 bpf=280 initmod=105 iouring=425 ;;
         *) keyctl= ;;
     esac
     if [ -n "$keyctl" ]; then
@@ -88,7 +88,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 r = libc.syscall(int(sys.argv[1]), 0, 0, 0, 0, 0)
 print(ctypes.get_errno() if r == -1 else "allowed")' "$nr"
         }
-        for spec in keyctl:$keyctl kexec_load:$kexec bpf:$bpf init_module:$initmod; do
+        for spec in keyctl:$keyctl kexec_load:$kexec bpf:$bpf init_module:$initmod io_uring_setup:$iouring; do
             name=${spec%%:*} nr=${spec##*:}
             check "kernel attack surface: $name fails with EPERM under the default filter" sh -c '
                 [ "$1" = 1 ] || { echo "errno $1"; exit 1; }' _ "$(errno_of)"

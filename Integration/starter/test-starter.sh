@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# husk-starter on its own: launch plans written by hand (printf '%s\0' ...)
-# on fd 3.  Run as an unprivileged user with user namespaces and /dev/fuse:
+# husk-starter on its own: launch plans written by hand (plan_record) on
+# fd 3.  Run as an unprivileged user with user namespaces and /dev/fuse:
 #
 #   STARTER=/path/to/husk-starter IMAGE=/path/to/busybox.sqsh \
 #       Integration/starter/test-starter.sh
@@ -29,14 +29,36 @@ tmp_before=$(find /tmp -mindepth 1 -maxdepth 1 -user "$uid" | sort)
 BASE=(name=busybox "image=$IMAGE" offset=0 "uid=$uid" "gid=$gid" "ctr_uid=$uid" "ctr_gid=$gid"
       fakeroot=0 writable_tmpfs=0 pid=0 cwd=/ env=PATH=/bin:/usr/bin env=HOME=/)
 
-# mkplan REC... [-- ARG...]: write BASE + records + arg= records to $PLAN.
+# plan_record KEY=FIELD[<TAB>FIELD...]: one record of the launch plan
+# (KEY:LENGTH:BYTES per field, then a newline; see plan.c).
+plan_record() {
+    local LC_ALL=C key=${1%%=*} rest=${1#*=} field
+    printf '%s' "$key"
+    while :; do
+        field=${rest%%$'\t'*}
+        printf ':%d:%s' "${#field}" "$field"
+        [ "$field" != "$rest" ] || break
+        rest=${rest#*$'\t'}
+    done
+    printf '\n'
+}
+# mkplan REC... [-- ARG...]: write version + BASE + records + arg records to
+# $PLAN; a record of a key that appears once replaces BASE's.
 mkplan() {
-    local recs=("${BASE[@]}") a
-    while [ $# -gt 0 ] && [ "$1" != -- ]; do recs+=("$1"); shift; done
+    local base=("${BASE[@]}") extra=() a r i
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        case ${1%%=*} in
+            env | arg | bind | tmpfs | file | symlink | mkdir | rlimit | keep_fd | protect) ;;
+            *) for i in "${!base[@]}"; do [ "${base[$i]%%=*}" = "${1%%=*}" ] && unset 'base[i]'; done ;;
+        esac
+        extra+=("$1")
+        shift
+    done
+    local recs=(version=1 "${base[@]}" "${extra[@]+"${extra[@]}"}")
     [ $# -gt 0 ] && shift
     for a in "$@"; do recs+=("arg=$a"); done
     PLAN=$(mktemp "$WORK/plan.XXXXXX")
-    printf '%s\0' "${recs[@]}" >"$PLAN"
+    for r in "${recs[@]}"; do plan_record "$r"; done >"$PLAN"
 }
 # st REC... -- ARG...: run the starter on that plan.
 st() {
@@ -102,7 +124,8 @@ stderr_has() { # KEYWORD CMD...: CMD fails and says KEYWORD on stderr
 leftover_processes() {
     # By process name and exact command line: a caller's command line may
     # mention husk-starter (a path) without being one.
-    { pgrep -u "$uid" -a -x husk-starter; pgrep -u "$uid" -a -f '^sleep 4711'; } | grep . || return 1
+    # The starter's children rename themselves husk-fuse, husk-reaper, husk-init.
+    { pgrep -u "$uid" -a -x 'husk-(starter|fuse|reaper|init)'; pgrep -u "$uid" -a -f '^sleep 4711'; } | grep . || return 1
 }
 husk_mounts() { # mountinfo lines of this user's processes that are ours
     local p
@@ -154,7 +177,8 @@ kill9_parent() { # [REC...]
 kill9_child() {
     local rc=0 child
     start_bg -- sleep 4711 || return 1
-    child=$(pgrep -P "$BG")
+    # The container side (not the FUSE server): the command's supervisor.
+    child=$(pgrep -P "$BG" -x husk-reaper)
     [ -n "$child" ] || { echo "no child"; return 1; }
     kill -9 "$child"
     wait "$BG" || rc=$?
@@ -194,6 +218,52 @@ check "SIGTERM to the starter: 143" signal_status TERM 143
 check "SIGINT to the starter: 130" signal_status INT 130
 check "kill -9 of the starter leaves nothing" kill9_parent
 check "kill -9 of the container child: 137, nothing left" kill9_child
+kill9_parent_background() { # [REC...]: the command's background children die too
+    mkplan "$@" -- sh -c 'sleep 4711 & sleep 4711 & wait'
+    env --default-signal=INT,QUIT "$STARTER" 3<"$PLAN" >/dev/null 2>&1 &
+    BG=$!
+    local i
+    for i in $(seq 1 100); do
+        [ "$(pgrep -u "$uid" -c -f '^sleep 4711')" -ge 2 ] && break
+        sleep 0.05
+    done
+    kill -9 "$BG"
+    wait "$BG" 2>/dev/null
+    no_leftovers
+}
+check "kill -9 of the starter: the command's background processes die too (no PID namespace)" kill9_parent_background
+check "kill -9 of the starter: the command's background processes die too (pid=1)" kill9_parent_background pid=1
+check "the command's background processes end with it" sh -c '
+    "$1" 3<"$2" >/dev/null 2>&1; pgrep -u "$3" -f "^sleep 4711" && exit 1; exit 0' _ "$STARTER" \
+    "$(mkplan -- sh -c 'sleep 4711 & exit 0'; echo "$PLAN")" "$uid"
+server_dies() { # the FUSE server killed by SIGSEGV mid-run: one line, 255, nothing left
+    local rc=0 server err=$WORK/server-err
+    mkplan -- sleep 4711
+    env --default-signal=INT,QUIT "$STARTER" 3<"$PLAN" >/dev/null 2>"$err" &
+    BG=$!
+    local i
+    for i in $(seq 1 100); do pgrep -u "$uid" -f '^sleep 4711' >/dev/null && break; sleep 0.05; done
+    server=$(pgrep -P "$BG" -x husk-fuse)
+    [ -n "$server" ] || { echo "no husk-fuse child"; kill -9 "$BG"; return 1; }
+    grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$server/status" &&
+        grep -q '^CapEff:[[:space:]]*0000000000000000' "/proc/$server/status" || { echo "server not confined"; return 1; }
+    kill -SEGV "$server"
+    wait "$BG" || rc=$?
+    [ "$rc" -eq 255 ] || { echo "exit status $rc, expected 255"; return 1; }
+    [ "$(grep -c '' "$err")" -eq 1 ] && grep -q '^husk: the FUSE server of busybox ended (killed by signal 11)' "$err" ||
+        { cat "$err"; return 1; }
+    no_leftovers
+}
+check "a crashing FUSE server (damaged image): one line, status 255, no signal, nothing left" server_dies
+own_fds() { # REC...: the descriptors the command has, with 7, 8 and 9 open in the caller
+    # ls, a child of the command, lists the command's own descriptors ("; true":
+    # sh would exec the last command in its own place).
+    (exec 7</dev/null 8</dev/null 9</dev/null; st "bind=/proc	/proc	rw,rec" "$@" -- sh -c 'ls /proc/$$/fd; true') |
+        paste -sd' ' 
+}
+check "descriptors: only 0-2 and those the caller passed on (keep_fd) reach the command" output_is "0 1 2 7" \
+    own_fds keep_fd=7
+check "descriptors: none of the caller's without keep_fd, not the plan's" output_is "0 1 2" own_fds
 left_behind() {
     st "bind=/dev/null	/dev/null	dev" -- sh -c 'sleep 4711 & sleep 0.3; exit 5'
     [ $? -eq 5 ] || return 1
@@ -227,8 +297,8 @@ check "dev bind: /dev/null usable" st "bind=/dev/null	/dev/null	dev" -- sh -c 'e
 check "nodev bind: /dev/null not usable" stderr_has "denied" st "bind=/dev/null	/dev/null	rw" -- sh -c 'echo x >/dev/null'
 check "rec bind of /proc" output_is "$uid" st "bind=/proc	/proc	rec" -- sh -c 'stat -c %u /proc/self/status'
 check "tmpfs= is a writable 1777 tmpfs" output_is "1777 ok" \
-    st "tmpfs=/tmp" -- sh -c 'echo ok >/tmp/f && echo "$(stat -c %a /tmp) $(cat /tmp/f)"'
-check "bind inside a tmpfs= mount" output_is host-file st "tmpfs=/scratch" "bind=$WORK/ro	/scratch/in	ro" -- cat /scratch/in/data
+    st "tmpfs=/tmp	1777" -- sh -c 'echo ok >/tmp/f && echo "$(stat -c %a /tmp) $(cat /tmp/f)"'
+check "bind inside a tmpfs= mount" output_is host-file st "tmpfs=/scratch	1777" "bind=$WORK/ro	/scratch/in	ro" -- cat /scratch/in/data
 check "optional missing bind source is skipped" st "bind=/nonexistent	/mnt/x	opt" -- true
 check_fails_255 "missing bind source" "bind source /nonexistent: No such file or directory" \
     st "bind=/nonexistent	/mnt/x	rw" -- true
@@ -289,6 +359,24 @@ fi
 
 # --- errors ---------------------------------------------------------------
 check_fails_255 "unknown plan key" "unknown key 'frobnicate'" st frobnicate=1 -- true
+duplicate_uid() { mkplan -- true && printf 'uid:1:0\n' >>"$PLAN" && "$STARTER" 3<"$PLAN"; }
+check_fails_255 "a key given twice is refused (uid:1:0 after the plan's own uid)" "uid appears twice" duplicate_uid
+raw_plan() { # BYTES...: the starter on exactly these plan bytes (printf format)
+    local f=$WORK/raw-plan
+    # shellcheck disable=SC2059  # the format is the point
+    printf "$@" >"$f"
+    "$STARTER" 3<"$f"
+}
+check_fails_255 "no version record first" "first record must be version" raw_plan 'uid:1:0\n'
+check_fails_255 "a field longer than the plan" "runs past the end" raw_plan 'version:1:1\nname:99:x\n'
+check_fails_255 "a NUL inside a text field" "holds a NUL byte" raw_plan 'version:1:1\nname:3:a\000b\n'
+check_fails_255 "a length that does not match the field" "longer than its length says" raw_plan 'version:1:1\nname:1:ab\n'
+check_fails_255 "the old format (NUL-terminated KEY=VALUE)" "malformed record" raw_plan 'name=x\000uid=1\000'
+for regression in "$here"/../../Fuzz/regressions/plan/*.plan; do
+    [ -e "$regression" ] || continue
+    check_fails_255 "fuzzer regression $(basename "$regression"): one line, 255" "launch plan:" \
+        sh -c '"$1" 3<"$2"' _ "$STARTER" "$regression"
+done
 check_fails_255 "image that is not squashfs" "not a squashfs image" st_with image=/etc/hostname -- -- true
 
 # --- cleanup --------------------------------------------------------------
