@@ -6,7 +6,8 @@ let package = Package(
     name: "Husk",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem", "HuskRuntime"]),
+        .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem", "HuskTrust",
+                                         "HuskRuntime"]),
         // The image reader alone, for Fuzz/ (its own package): building it skips the registry client.
         .library(name: "HuskImageReader", targets: ["HuskCore", "HuskOCI", "HuskSquash"]),
         .executable(name: "husk", targets: ["husk"]),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C libraries from Debian, one module map + shim.h each.
@@ -62,9 +64,16 @@ let package = Package(
         // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
         .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
         .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp", "CLibCap"]),
-        .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem", "CHuskShim"]),
+        // Site policy (DESIGN.md §5): below HuskRuntime, which enforces it
+        // on every run path before anything is mounted.
+        .target(name: "HuskTrust", dependencies: [
+            "HuskCore", "HuskOCI", "HuskRegistry",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem",
+                                                    "HuskTrust", "CHuskShim"]),
         .executableTarget(name: "husk", dependencies: [
-            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskRuntime", "CHuskShim",
+            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskTrust", "HuskRuntime", "CHuskShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -74,6 +83,7 @@ let package = Package(
         .testTarget(name: "HuskSystemTests", dependencies: ["HuskSystem"]),
         .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskSquash", "HuskOCI", "HuskTestSupport"]),
         .testTarget(name: "HuskRegistryTests", dependencies: ["HuskRegistry", "HuskOCI"]),
+        .testTarget(name: "HuskTrustTests", dependencies: ["HuskTrust", "HuskCore", "HuskRegistry"]),
         .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive", "HuskTestSupport"]),
         .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "HuskTestSupport"]),
     ],

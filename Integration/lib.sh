@@ -41,6 +41,19 @@ lib_remove_work() {
 }
 trap lib_cleanup EXIT
 
+# lib_work NAME: a fresh work directory in $W (removed at exit, or kept with
+# KEEP_WORK=1) with its own image cache, and the busybox fixture image
+# converted into $IMG (its OCI layout in $W/bb-oci).
+lib_work() { # NAME [make-busybox-oci.py options]
+    W=$(mktemp -d "${TMPDIR:-/tmp}/husk-$1.XXXXXX")
+    shift
+    trap 'lib_remove_work "$W"; lib_cleanup' EXIT
+    export HUSK_CACHEDIR=$W/cache
+    /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/fixtures/make-busybox-oci.py" "$W/bb-oci" "$@" >/dev/null
+    "${HUSK:-husk}" convert -q oci:"$W/bb-oci" "$W/bb.sqsh" >/dev/null
+    IMG=$W/bb.sqsh
+}
+
 lib_show() { # FILE [LABEL]: print a captured file indented, at most 60 lines
     local file=$1 label=${2:-}
     [ -s "$file" ] || return 0

@@ -8,7 +8,7 @@ HUSK=${HUSK:-husk}
 MAN=${HUSK_MAN:-$here/../Man}
 
 check "husk --version prints a version" sh -c '"$1" --version | grep -Eq "^[0-9]+\.[0-9]+\.[0-9]+$"' _ "$HUSK"
-check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env instance; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
+check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env instance policy; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
 check "unknown subcommand is a usage error (non-zero)" sh -c '! "$1" frobnicate >/dev/null 2>&1' _ "$HUSK"
 check "convert without arguments is a usage error" sh -c '! "$1" convert >/dev/null 2>&1' _ "$HUSK"
 check_fails "unknown source transport" "unknown image source" "$HUSK" convert ftp://example/x out.sqsh
@@ -36,6 +36,13 @@ check_pages husk-instance instance start list stop
 check "Man/husk-instance.1 exists" test -s "$MAN/husk-instance.1"
 check_pages husk-cache cache list clean
 check "Man/husk-cache.1 exists" test -s "$MAN/husk-cache.1"
+check_pages husk-policy policy check
+check "Man/husk-policy.1 exists" test -s "$MAN/husk-policy.1"
+check "Man/husk.toml.5 documents every key the policy reader knows" sh -c '
+    for key in allowed_registries insecure_registries revoked site_binds user_binds_allowed_under \
+               env_passthrough_extra allow_fakeroot allow_extract; do
+        grep -q "Cm \[*$key" "$1" || { echo "missing $key"; exit 1; }
+    done' _ "$MAN/husk.toml.5"
 check_fails "pull of a non-registry reference" "docker://" "$HUSK" pull oci:/x
 check_fails "bad cache age" "invalid duration" "$HUSK" cache clean --older-than 3y
 summary

@@ -9,11 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 HUSK=${HUSK:-husk}
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/husk-damaged.XXXXXX")
-trap 'lib_remove_work "$W"; lib_cleanup' EXIT
-export HUSK_CACHEDIR=$W/cache
-/usr/bin/python3 "$here/../fixtures/make-busybox-oci.py" "$W/bb-oci" --archive oci >/dev/null
-"$HUSK" convert -q oci:"$W/bb-oci" "$W/bb.sqsh" >/dev/null
+lib_work damaged --archive oci
 size=$(stat -c %s "$W/bb.sqsh")
 
 # answers_cleanly TITLE CMD...: status 0, or one of Husk's own (1; for

@@ -7,11 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 HUSK=${HUSK:-husk}
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/husk-security.XXXXXX")
-trap 'rm -rf "$W"; lib_cleanup' EXIT
-/usr/bin/python3 "$here/../fixtures/make-busybox-oci.py" "$W/bb-oci" >/dev/null
-"$HUSK" convert -q oci:"$W/bb-oci" "$W/bb.sqsh" >/dev/null
-IMG=$W/bb.sqsh
+lib_work security
 me=$(id -u)
 
 status_field() { # FIELD [husk options]: the field of /proc/self/status inside

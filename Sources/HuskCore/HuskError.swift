@@ -22,6 +22,8 @@ public struct HuskError: Error, CustomStringConvertible, Equatable, Sendable {
         public static let io = Code(rawValue: "io")
         public static let squashfs = Code(rawValue: "squashfs")
         public static let invalidImage = Code(rawValue: "invalid-image")
+        /// The site's policy forbids it: the CLI exits 1, also for run and exec.
+        public static let refused = Code(rawValue: "refused")
     }
 
     public let code: Code

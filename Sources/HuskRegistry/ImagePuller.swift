@@ -46,9 +46,10 @@ public struct ImagePuller: Sendable {
     /// Asks the registry what the reference names now, then fetches what the
     /// cache lacks: config and layers in parallel (`jobs` at a time).
     /// `needsBlobs` says, once the manifest is known, whether its blobs are
-    /// wanted (not when its converted image is already there).
+    /// wanted (not when its converted image is already there); it may also
+    /// refuse the image (the site's revocations) before any blob is fetched.
     public func pull(_ reference: RegistryReference, client: RegistryClient, progress: TransferProgress,
-                     needsBlobs: (PulledImage) -> Bool = { _ in true }) async throws -> PulledImage {
+                     needsBlobs: (PulledImage) throws -> Bool = { _ in true }) async throws -> PulledImage {
         let image = try await resolve(reference) { ref in
             let fetched = try await client.fetchManifest(repository: reference.repository, reference: ref)
             try cache.storeSmall(fetched.bytes, digest: fetched.digest)
@@ -56,7 +57,7 @@ public struct ImagePuller: Sendable {
         }
         let top = reference.digest ?? image.topDigest
         try cache.recordTag(reference, digest: top)
-        if needsBlobs(image.pulled) {
+        if try needsBlobs(image.pulled) {
             try await fetchBlobs(image.pulled, client: client, progress: progress)
         }
         return image.pulled

@@ -26,7 +26,7 @@ public struct RegistryEndpoint: Sendable {
         let listed = settings.insecureRegistries.contains(name)
         if settings.insecure && !listed && !Self.isLoopback(name) {
             throw HuskError(.usage,
-                "refusing plain HTTP to \(name): --insecure applies to loopback registries only; a site lists others in HUSK_INSECURE_REGISTRIES")
+                "refusing plain HTTP to \(name): --insecure applies to loopback registries only; a site allows others with insecure_registries in /etc/husk/husk.toml")
         }
         useTLS = !(listed || settings.insecure)
         var certificates = settings.caCertificates
@@ -77,7 +77,7 @@ public struct RegistrySettings: Sendable {
     public var caCertificates: [String] = []
     /// `--insecure`: plain HTTP, for loopback registries.
     public var insecure = false
-    /// `HUSK_INSECURE_REGISTRIES=host:port,...`: plain HTTP allowed by the site.
+    /// Plain HTTP allowed by the site (its policy's `insecure_registries`).
     public var insecureRegistries: Set<String> = []
     /// Docker-style `certs.d` roots searched for `NAME/*.crt`.
     public var certificateDirectories: [String] = []
@@ -87,8 +87,6 @@ public struct RegistrySettings: Sendable {
     public init(environment: [String: String]) {
         let config = CredentialStore.configDirectory(environment: environment)
         certificateDirectories = ["\(config)/certs.d", "/etc/husk/certs.d", "/etc/docker/certs.d"]
-        insecureRegistries = Set((environment["HUSK_INSECURE_REGISTRIES"] ?? "")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         credentials = CredentialStore(environment: environment)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HuskCore
 import HuskOCI
 import HuskSystem
+import HuskTrust
 
 /// Builds the `LaunchPlan` for one container: identity, filesystem, working
 /// directory, environment and command (DESIGN.md §3).
@@ -11,6 +12,9 @@ public struct LaunchPlanner {
     public var user: UserIdentity
     public var hostEnvironment: [String: String]
     public var currentDirectory: String
+    /// The site's (husk.toml(5)): checked before anything is mounted; adds
+    /// its binds and variables.
+    public var policy = SitePolicy()
 
     public init(image: RuntimeImage, options: RunOptions, user: UserIdentity,
                 hostEnvironment: [String: String], currentDirectory: String) {
@@ -34,7 +38,9 @@ public struct LaunchPlanner {
             throw HuskError(.usage, "invalid --pwd \"\(pwd)\": use an absolute path inside the container")
         }
         try ImageConfigCheck.validate(image.config, image: image.name)
+        if let digests = image.digests { try policy.checkRevocation(of: image.reference, digests) }
         if let instance = image.instance { return try joinPlan(instance, arguments: arguments) }
+        try policy.checkOptions(fakeroot: options.fakeroot, extract: extracts)
         let state = try HuskPaths(environment: hostEnvironment).prepareAll()
         let inside = user.inside(fakeroot: options.fakeroot)
         var plan = LaunchPlan(name: image.name, root: try root(), outsideUID: user.uid, outsideGID: user.gid,
@@ -134,6 +140,13 @@ public struct LaunchPlanner {
         return try SeccompFilter(filter)
     }
 
+    /// Whether the image will be extracted (`--mode extract`, or `auto`
+    /// where FUSE is unusable).
+    var extracts: Bool {
+        guard case .squashfs = image.root else { return false }
+        return options.mode == .extract || (options.mode == .auto && !ExtractedRootfs.fuseUsable)
+    }
+
     /// The squashfs through FUSE, or its extracted copy (`--mode`).
     func root() throws -> LaunchPlan.Root {
         guard case .squashfs = image.root else { return image.root }
@@ -216,8 +229,24 @@ public struct LaunchPlanner {
            !Self.isInside(Self.realPath(cwd.source), hidden) {
             binds.append(cwd)
         }
-        binds += try BindOption.parse(options.binds, currentDirectory: currentDirectory)
-        return binds
+        binds += try siteBinds()
+        let user = try BindOption.parse(options.binds, currentDirectory: currentDirectory)
+        for bind in user { try policy.checkUserBind(source: bind.source) }
+        return binds + user
+    }
+
+    /// The site's binds (`site_binds`): skipped where the source is
+    /// missing on this node; never over /proc, /dev or /sys.
+    func siteBinds() throws -> [LaunchPlan.Bind] {
+        do {
+            return try BindOption.parse(policy.siteBinds, currentDirectory: "/").map {
+                var bind = $0
+                bind.optional = true
+                return bind
+            }
+        } catch let error as HuskError {
+            throw HuskError(.usage, "site policy \(policy.path ?? ""): site_binds: \(error.message)")
+        }
     }
 
     /// The current directory is bound at the same path unless it is already
@@ -258,6 +287,9 @@ public struct LaunchPlanner {
             host: hostEnvironment, imageEnv: image.config?.Env ?? [],
             identity: .init(user: inside.name, home: home, shell: shell),
             containerPath: image.path, containerName: image.name)
+        // The site's extra variables (env_passthrough_extra) join the standard
+        // list; --cleanenv and --env-passthrough none pass nothing at all.
+        environment.passThrough = .standard(extra: policy.envPassthroughExtra)
         if options.cleanenv {
             environment.passThrough = .none
         } else if let list = options.envPassthrough {
@@ -265,7 +297,8 @@ public struct LaunchPlanner {
             case "all": environment.passThrough = .all
             case "none": environment.passThrough = .none
             default:
-                environment.passThrough = .standard(extra: list.split(separator: ",").map(String.init))
+                environment.passThrough = .standard(extra: policy.envPassthroughExtra
+                                                    + list.split(separator: ",").map(String.init))
             }
         }
         if let file = options.envFile {

@@ -3,6 +3,7 @@ import HuskCore
 import HuskOCI
 import HuskRegistry
 import HuskSquash
+import HuskTrust
 
 /// When `run|exec|shell docker://REF` asks the registry (Docker's `--pull`).
 public enum PullPolicy: String, CaseIterable, Sendable {
@@ -22,14 +23,17 @@ public struct RegistryImages: Sendable {
     public var platform: Platform?
     public var jobs: Int
     public var showProgress: Bool
+    /// The site's: which registries, and which images (revocations).
+    public var policy: SitePolicy
 
     public init(cacheRoot: String, settings: RegistrySettings, platform: Platform? = nil,
-                jobs: Int = 4, showProgress: Bool = false) {
+                jobs: Int = 4, showProgress: Bool = false, policy: SitePolicy = SitePolicy()) {
         self.cacheRoot = cacheRoot
         self.settings = settings
         self.platform = platform
         self.jobs = jobs
         self.showProgress = showProgress
+        self.policy = policy
     }
 
     var blobs: BlobCache { BlobCache(root: cacheRoot) }
@@ -38,6 +42,7 @@ public struct RegistryImages: Sendable {
 
     /// The path of the converted image for `reference`.
     public func image(_ reference: RegistryReference, policy: PullPolicy) throws -> String {
+        try self.policy.checkRegistry(reference.host, image: "docker://\(reference)")
         if policy != .always {
             let puller = self.puller
             if let cached = try runBlocking({ await puller.cached(reference) }) {
@@ -54,17 +59,53 @@ public struct RegistryImages: Sendable {
 
     /// Fetches the manifest and, unless its image is converted already (or
     /// `blobsOnly`), the blobs into the cache.
+    /// The site's policy is checked before any request (the registry) and
+    /// before any blob (the manifest's digests), then on the config's layers.
     public func pull(_ reference: RegistryReference, blobsOnly: Bool = false) throws -> PulledImage {
+        let name = "docker://\(reference)"
+        try policy.checkRegistry(reference.host, image: name)
         let client = try RegistryClient(registry: reference.host, settings: settings)
         let puller = self.puller
         let images = self.images
+        let policy = self.policy
         let progress = TransferProgress(enabled: showProgress)
-        return try runBlocking {
+        let pulled = try runBlocking {
             try await client.using {
-                try await puller.pull(reference, client: $0, progress: progress,
-                                      needsBlobs: { blobsOnly || images.existing($0.manifestDigest) == nil })
+                try await puller.pull(reference, client: $0, progress: progress, needsBlobs: { image in
+                    try policy.checkRevocation(of: name, Self.digests(of: image, diffIDs: []))
+                    return blobsOnly || images.existing(image.manifestDigest) == nil
+                })
             }
         }
+        try policy.checkRevocation(of: name, Self.digests(of: pulled, diffIDs: diffIDs(of: pulled)))
+        return pulled
+    }
+
+    /// What the registry says `reference` is made of (its manifest, and
+    /// the config when cached), without fetching layers: `husk policy check`.
+    public func digests(_ reference: RegistryReference) throws -> ImageDigests {
+        try policy.checkRegistry(reference.host, image: "docker://\(reference)")
+        let client = try RegistryClient(registry: reference.host, settings: settings)
+        let puller = self.puller
+        let pulled = try runBlocking {
+            try await client.using {
+                try await puller.pull(reference, client: $0, progress: TransferProgress(enabled: false),
+                                      needsBlobs: { _ in false })
+            }
+        }
+        return Self.digests(of: pulled, diffIDs: diffIDs(of: pulled))
+    }
+
+    static func digests(of image: PulledImage, diffIDs: [Digest]) -> ImageDigests {
+        ImageDigests(manifest: image.manifestDigest, config: image.manifest.config.digest,
+                     layers: image.manifest.layers.map(\.digest), diffIDs: diffIDs)
+    }
+
+    /// The uncompressed layer digests from the cached config blob, if it is there.
+    func diffIDs(of image: PulledImage) -> [Digest] {
+        guard let bytes = blobs.readSmall(image.manifest.config.digest),
+              let config = try? JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)) else { return [] }
+        return config.rootfs?.diff_ids ?? []
     }
 
     /// The `.sqsh` for a pulled image: placed as it is for a Husk artifact,

@@ -3,6 +3,7 @@ import HuskCore
 import HuskOCI
 import HuskRegistry
 import HuskSquash
+import HuskTrust
 
 /// What `husk run|exec|shell|env` runs: a Husk squashfs file, a directory
 /// (sandbox), or any source `husk convert` takes, converted once into the
@@ -13,7 +14,12 @@ public struct RuntimeImage {
     public var name: String
     /// For `HUSK_CONTAINER`: the absolute path of the image.
     public var path: String
+    /// The image as the user named it (`app.sqsh`, `docker://reg/app:1`), for messages.
+    public var reference: String = ""
     public var config: ImageConfiguration.ContainerConfig?
+    /// What the image is made of (from `/.husk/`), for the site's
+    /// revocations; nil for an image without Husk's metadata.
+    public var digests: ImageDigests?
     /// Names the content for the extraction cache: manifest (or config)
     /// digest from `/.husk/source.json`, else path, size and mtime.
     public var contentKey: String
@@ -35,9 +41,18 @@ public struct RuntimeImage {
         return lstat(self.path + "/" + path, &st) == 0
     }
 
-    /// `registry` fetches `docker://` images (with its `--pull` policy).
+    /// `registry` fetches `docker://` images (with its `--pull` policy);
+    /// `policy` may forbid their registry before anything is fetched.
     public static func open(_ argument: String, cacheDirectory: String,
-                            registry: (RegistryImages, PullPolicy)? = nil) throws -> RuntimeImage {
+                            registry: (RegistryImages, PullPolicy)? = nil,
+                            policy: SitePolicy = SitePolicy()) throws -> RuntimeImage {
+        var image = try resolve(argument, cacheDirectory: cacheDirectory, registry: registry, policy: policy)
+        if image.reference.isEmpty { image.reference = argument }
+        return image
+    }
+
+    static func resolve(_ argument: String, cacheDirectory: String, registry: (RegistryImages, PullPolicy)?,
+                        policy: SitePolicy) throws -> RuntimeImage {
         guard !argument.isEmpty else {
             throw HuskError(.usage, "no image given: name a .sqsh file, a directory, or a docker://, oci:, oci-archive: or docker-archive: source")
         }
@@ -45,9 +60,10 @@ public struct RuntimeImage {
             guard case .registry(let reference) = try ImageReference(parsing: argument) else {
                 throw HuskError(.invalidReference, "\(argument): not a registry reference")
             }
-            let (images, policy) = registry ?? (RegistryImages(cacheRoot: cacheDirectory,
-                settings: RegistrySettings(environment: ProcessInfo.processInfo.environment)), .missing)
-            return try openSquashfs(try images.image(reference, policy: policy))
+            try policy.checkRegistry(reference.host, image: argument)
+            let (images, pullPolicy) = registry ?? (RegistryImages(cacheRoot: cacheDirectory,
+                settings: policy.registrySettings(environment: ProcessInfo.processInfo.environment), policy: policy), .missing)
+            return try openSquashfs(try images.image(reference, policy: pullPolicy))
         }
         if argument.hasPrefix(instancePrefix) {
             let name = String(argument.dropFirst(instancePrefix.count))
@@ -55,7 +71,7 @@ public struct RuntimeImage {
             guard let state = try store.load(name), InstanceStore.isAlive(state) else {
                 throw HuskError(.notFound, "no running instance \(name) (husk instance list shows them)")
             }
-            var image = try open(state.image, cacheDirectory: cacheDirectory, registry: registry)
+            var image = try open(state.image, cacheDirectory: cacheDirectory, registry: registry, policy: policy)
             image.instance = state
             image.name = name
             return image
@@ -73,15 +89,18 @@ public struct RuntimeImage {
 
     static func openSquashfs(_ path: String) throws -> RuntimeImage {
         let reader = try SquashReader(path: path)
-        var config: ImageConfiguration.ContainerConfig?
+        var full: ImageConfiguration?
         if let bytes = try reader.readFile(".husk/config.json") {
-            config = try ImageMetadata.decode(ImageConfiguration.self, from: bytes, file: ".husk/config.json", image: path).config
+            full = try ImageMetadata.decode(ImageConfiguration.self, from: bytes, file: ".husk/config.json", image: path)
         }
         var key: String
+        var digests: ImageDigests?
         if let bytes = try reader.readFile(".husk/source.json") {
             // Damaged metadata means a damaged image: say so rather than run it under another key.
             let source = try ImageMetadata.decode(SourceRecord.self, from: bytes, file: ".husk/source.json", image: path)
             key = (source.manifestDigest ?? source.configDigest).hex
+            digests = ImageDigests(manifest: source.manifestDigest, config: source.configDigest,
+                                   layers: source.layers.map(\.digest), diffIDs: full?.rootfs?.diff_ids ?? [])
         } else {
             var st = stat()
             stat(path, &st)
@@ -90,8 +109,8 @@ public struct RuntimeImage {
         // The same manifest converted with other options is other bytes.
         key += "-" + String(reader.bytesUsed, radix: 16)
         return RuntimeImage(root: .squashfs(path: path, offset: 0), name: displayName(path), path: path,
-                            config: config, contentKey: key, fileReader: { try reader.readFile($0) },
-                            squashReader: reader)
+                            config: full?.config, digests: digests, contentKey: key,
+                            fileReader: { try reader.readFile($0) }, squashReader: reader)
     }
 
     static func openDirectory(_ path: String) throws -> RuntimeImage {
@@ -102,12 +121,18 @@ public struct RuntimeImage {
             guard lstat(full, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
             return try FileByteSource(path: full).readAll(what: full)
         }
-        var config: ImageConfiguration.ContainerConfig?
+        var full: ImageConfiguration?
         if let bytes = try read(".husk/config.json") {
-            config = try ImageMetadata.decode(ImageConfiguration.self, from: bytes, file: ".husk/config.json", image: path).config
+            full = try ImageMetadata.decode(ImageConfiguration.self, from: bytes, file: ".husk/config.json", image: path)
         }
-        return RuntimeImage(root: .directory(path), name: displayName(path), path: path, config: config,
-                            contentKey: path, fileReader: read, squashReader: nil)
+        var digests: ImageDigests?
+        if let bytes = try read(".husk/source.json") {
+            let source = try ImageMetadata.decode(SourceRecord.self, from: bytes, file: ".husk/source.json", image: path)
+            digests = ImageDigests(manifest: source.manifestDigest, config: source.configDigest,
+                                   layers: source.layers.map(\.digest), diffIDs: full?.rootfs?.diff_ids ?? [])
+        }
+        return RuntimeImage(root: .directory(path), name: displayName(path), path: path, config: full?.config,
+                            digests: digests, contentKey: path, fileReader: read, squashReader: nil)
     }
 
     static func displayName(_ path: String) -> String {

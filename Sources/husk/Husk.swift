@@ -17,7 +17,7 @@ struct Husk: ParsableCommand {
             """,
         version: HuskVersion.current,
         subcommands: [Convert.self, Inspect.self, Pull.self, Push.self, Login.self, Logout.self, Cache.self,
-                      Run.self, Exec.self, Shell.self, Env.self, Instance.self])
+                      Run.self, Exec.self, Shell.self, Env.self, Instance.self, Policy.self])
 
     /// Errors become one line, `husk: MESSAGE`, and exit status 1, or 255 for
     /// the commands that run a container (DESIGN.md §3: a job script must tell
@@ -32,7 +32,9 @@ struct Husk: ParsableCommand {
             try command!.run()
         } catch let error as HuskError {
             FileHandle.standardError.write(Data("husk: \(error.message)\n".utf8))
-            Foundation.exit(command is RunsContainer ? 255 : 1)
+            // The site's refusals are 1 everywhere (husk.toml(5)): a job script
+            // tells "not allowed" from the command's failures and Husk's (255).
+            Foundation.exit(command is RunsContainer && error.code != .refused ? 255 : 1)
         } catch {
             exit(withError: error)
         }

@@ -42,7 +42,7 @@ struct Login: ParsableCommand {
         guard let password, !password.isEmpty else {
             throw HuskError(.usage, "login to \(name): no password given (pipe it to --password-stdin)")
         }
-        let settings = registry.settings()
+        let settings = try registry.settings()
         let credentials = RegistryCredentials(username: user, password: password)
         let client = try RegistryClient(registry: name, settings: settings, credentials: credentials)
         do {

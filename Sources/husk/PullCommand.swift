@@ -43,9 +43,10 @@ struct Pull: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let reference = try RegistryFlags.reference(self.reference)
-        let images = RegistryImages(cacheRoot: try RegistryFlags.cacheRoot(), settings: registry.settings(),
+        let images = RegistryImages(cacheRoot: try RegistryFlags.cacheRoot(), settings: try registry.settings(),
                                     platform: try platform.map { try Platform(parsing: $0) },
-                                    jobs: try RegistryFlags.jobs(jobs), showProgress: !global.quiet)
+                                    jobs: try RegistryFlags.jobs(jobs), showProgress: !global.quiet,
+                                    policy: try RegistryFlags.sitePolicy())
         let pulled = try images.pull(reference, blobsOnly: blobsOnly)
         if blobsOnly {
             print(pulled.manifestDigest)

@@ -39,7 +39,7 @@ struct Push: ParsableCommand {
         global.bootstrapLogging()
         let reference = try RegistryFlags.reference(destination)
         let source = try PushSource.load(self.source, platform: try platform.map { try Platform(parsing: $0) })
-        let client = try RegistryClient(registry: reference.host, settings: registry.settings())
+        let client = try RegistryClient(registry: reference.host, settings: try registry.settings())
         let pusher = ImagePusher(jobs: try RegistryFlags.jobs(jobs), cache: BlobCache(root: try RegistryFlags.cacheRoot()))
         let progress = TransferProgress(enabled: !global.quiet)
         let blobs = source.blobs, manifest = source.manifest, mediaType = source.mediaType

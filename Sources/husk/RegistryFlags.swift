@@ -4,6 +4,7 @@ import HuskCore
 import HuskOCI
 import HuskRegistry
 import HuskRuntime
+import HuskTrust
 
 extension PullPolicy: ExpressibleByArgument {}
 
@@ -15,15 +16,25 @@ struct RegistryFlags: ParsableArguments {
         valueName: "FILE"))
     var caCert: [String] = []
 
-    @Flag(help: "Plain HTTP instead of HTTPS, for registries on this machine (127.0.0.1, localhost, ::1). A site allows others in HUSK_INSECURE_REGISTRIES.")
+    @Flag(help: "Plain HTTP instead of HTTPS, for registries on this machine (127.0.0.1, localhost, ::1). A site allows others with insecure_registries in /etc/husk/husk.toml.")
     var insecure = false
 
-    func settings() -> RegistrySettings {
-        var settings = RegistrySettings(environment: ProcessInfo.processInfo.environment)
+    /// Registry settings: these flags, and the site policy's plain-HTTP registries.
+    func settings() throws -> RegistrySettings {
+        var settings = try Self.sitePolicy().registrySettings(environment: ProcessInfo.processInfo.environment)
         settings.caCertificates = caCert
         settings.insecure = insecure
         return settings
     }
+
+    /// The site's policy (husk.toml(5)), read once per run.
+    static func sitePolicy() throws -> SitePolicy {
+        if let loaded = loadedPolicy { return loaded }
+        let policy = try SitePolicy.load(environment: ProcessInfo.processInfo.environment)
+        loadedPolicy = policy
+        return policy
+    }
+    nonisolated(unsafe) private static var loadedPolicy: SitePolicy?
 
     /// The image cache, created and checked (private to the user).
     static func cacheRoot() throws -> String {

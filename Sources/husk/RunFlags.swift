@@ -133,10 +133,14 @@ struct RunFlags: ParsableArguments {
         global.bootstrapLogging()
         let host = ProcessInfo.processInfo.environment
         let cache = try RegistryFlags.cacheRoot()
-        let registry = RegistryImages(cacheRoot: cache, settings: self.registry.settings(), showProgress: !global.quiet)
-        let image = try RuntimeImage.open(self.image, cacheDirectory: cache, registry: (registry, pull))
-        return LaunchPlanner(image: image, options: options, user: UserIdentity.current(), hostEnvironment: host,
-                             currentDirectory: FileManager.default.currentDirectoryPath)
+        let policy = try RegistryFlags.sitePolicy()
+        let registry = RegistryImages(cacheRoot: cache, settings: try self.registry.settings(), showProgress: !global.quiet,
+                                      policy: policy)
+        let image = try RuntimeImage.open(self.image, cacheDirectory: cache, registry: (registry, pull), policy: policy)
+        var planner = LaunchPlanner(image: image, options: options, user: UserIdentity.current(), hostEnvironment: host,
+                                    currentDirectory: FileManager.default.currentDirectoryPath)
+        planner.policy = policy
+        return planner
     }
 
     /// Becomes husk-starter running `arguments` in the image.

@@ -22,8 +22,8 @@ import HuskOCI
         settings.insecure = true
         #expect(try !RegistryEndpoint(name: "127.0.0.1:5000", settings: settings).useTLS)
         #expect(throws: HuskError.self) { try RegistryEndpoint(name: "registry.example.org", settings: settings) }
-        let listed = RegistrySettings(environment: environment.merging(
-            ["HUSK_INSECURE_REGISTRIES": "registry.example.org, other:5000"]) { $1 })
+        var listed = RegistrySettings(environment: environment)
+        listed.insecureRegistries = ["registry.example.org", "other:5000"]  // the site policy's
         #expect(try !RegistryEndpoint(name: "registry.example.org", settings: listed).useTLS)
         #expect(try RegistryEndpoint(name: "third.example.org", settings: listed).useTLS)
     }

@@ -1,0 +1,129 @@
+import HuskCore
+import TOMLKit
+
+/// The site's policy, `/etc/husk/husk.toml` (DESIGN.md §5; husk.toml(5)):
+/// which registries images may come from, which images are revoked and what
+/// replaces them, the site's binds and variables, and what users may ask
+/// for. No file means no restriction. Checked before anything is mounted.
+public struct SitePolicy: Equatable, Sendable {
+    /// An image, config or layer digest that must not run any more.
+    public struct Revocation: Equatable, Sendable {
+        public var digest: Digest
+        public var reason: String
+        /// What to use instead (a reference for people), if the site says.
+        public var replacement: String?
+
+        public init(digest: Digest, reason: String, replacement: String? = nil) {
+            self.digest = digest
+            self.reason = reason
+            self.replacement = replacement
+        }
+    }
+
+    /// The file this came from; nil: no policy (everything allowed).
+    public var path: String?
+    /// Registries `docker://` images may come from (`host[:port]`); nil: any.
+    public var allowedRegistries: [String]?
+    /// Registries reached over plain HTTP (replaces HUSK_INSECURE_REGISTRIES).
+    public var insecureRegistries: [String] = []
+    public var revoked: [Revocation] = []
+    /// Bound into every container: `SRC[:DST[:ro|rw]]`, as `-B` takes.
+    public var siteBinds: [String] = []
+    /// Directories users' `-B` sources must lie under; nil: anywhere.
+    public var userBindsAllowedUnder: [String]?
+    /// Host variables passed on besides the standard list (`NAME`, `PREFIX*`).
+    public var envPassthroughExtra: [String] = []
+    public var allowFakeroot = true
+    public var allowExtract = true
+
+    public init() {}
+
+    /// The policy in effect: `/etc/husk/husk.toml`, else `HUSK_CONFIG`
+    /// (read only where the system file is absent), else none.
+    public static func load(environment: [String: String]) throws -> SitePolicy {
+        guard let path = PolicyFile.locate(environment: environment) else { return SitePolicy() }
+        return try SitePolicy(parsing: try PolicyFile.readTrusted(path), path: path)
+    }
+
+    static let keys = ["allowed_registries", "insecure_registries", "revoked", "site_binds",
+                       "user_binds_allowed_under", "env_passthrough_extra", "allow_fakeroot", "allow_extract"]
+
+    /// Parses the TOML text of `path`. Every key must be known and of the
+    /// right type: a typo must not silently weaken the site's policy.
+    public init(parsing text: String, path: String) throws {
+        self.path = path
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw HuskError(.usage, "site policy \(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+        }
+        let read = PolicyReader(table: table, path: path)
+        try read.rejectUnknown(Self.keys, in: "")
+        allowedRegistries = try read.strings("allowed_registries")
+        insecureRegistries = try read.strings("insecure_registries") ?? []
+        siteBinds = try read.strings("site_binds") ?? []
+        userBindsAllowedUnder = try read.strings("user_binds_allowed_under")
+        envPassthroughExtra = try read.strings("env_passthrough_extra") ?? []
+        allowFakeroot = try read.bool("allow_fakeroot") ?? true
+        allowExtract = try read.bool("allow_extract") ?? true
+        revoked = try read.revocations("revoked")
+        if let prefixes = userBindsAllowedUnder, let bad = prefixes.first(where: { !$0.hasPrefix("/") }) {
+            throw HuskError(.usage, "site policy \(path): user_binds_allowed_under entry \"\(bad)\" is not an absolute path")
+        }
+    }
+}
+
+/// Typed, strict access to the policy's TOML table, with errors that name
+/// the file and the key.
+struct PolicyReader {
+    let table: TOMLTable
+    let path: String
+
+    func rejectUnknown(_ known: [String], in section: String) throws {
+        if let unknown = table.keys.sorted().first(where: { !known.contains($0) }) {
+            throw HuskError(.usage, "site policy \(path): unknown key \"\(section)\(unknown)\" (known: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    func strings(_ key: String) throws -> [String]? {
+        guard let value = table[key] else { return nil }
+        let strings = value.array?.compactMap(\.string)
+        guard let strings, strings.count == value.array?.count else {
+            throw HuskError(.usage, "site policy \(path): \(key) must be an array of strings")
+        }
+        return strings
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let bool = value.bool else { throw HuskError(.usage, "site policy \(path): \(key) must be true or false") }
+        return bool
+    }
+
+    /// `[[revoked]]` tables: digest and reason required, replacement optional.
+    func revocations(_ key: String) throws -> [SitePolicy.Revocation] {
+        guard let value = table[key] else { return [] }
+        guard let array = value.array else {
+            throw HuskError(.usage, "site policy \(path): \(key) must be an array of tables ([[revoked]])")
+        }
+        return try array.enumerated().map { index, element in
+            let entry = "\(key)[\(index)]"
+            guard let item = element.table else {
+                throw HuskError(.usage, "site policy \(path): \(entry) must be a table with digest, reason and replacement")
+            }
+            let reader = PolicyReader(table: item, path: path)
+            try reader.rejectUnknown(["digest", "reason", "replacement"], in: entry + ".")
+            guard let text = item["digest"]?.string, let digest = try? Digest(parsing: text) else {
+                throw HuskError(.usage, "site policy \(path): \(entry) needs digest = \"sha256:<64 hex digits>\"")
+            }
+            guard let reason = item["reason"]?.string, !reason.isEmpty else {
+                throw HuskError(.usage, "site policy \(path): \(entry) needs a reason (users see it)")
+            }
+            if item["replacement"] != nil && item["replacement"]?.string == nil {
+                throw HuskError(.usage, "site policy \(path): \(entry).replacement must be a string")
+            }
+            return .init(digest: digest, reason: reason, replacement: item["replacement"]?.string)
+        }
+    }
+}
