@@ -64,10 +64,10 @@ let package = Package(
         // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
         .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
         .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp", "CLibCap"]),
-        // Site policy (DESIGN.md §5): below HuskRuntime, which enforces it
-        // on every run path before anything is mounted.
+        // Site policy and package inventory (DESIGN.md §5): below HuskRuntime,
+        // which enforces the policy on every run path before anything is mounted.
         .target(name: "HuskTrust", dependencies: [
-            "HuskCore", "HuskOCI", "HuskRegistry",
+            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem",
@@ -83,7 +83,8 @@ let package = Package(
         .testTarget(name: "HuskSystemTests", dependencies: ["HuskSystem"]),
         .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskSquash", "HuskOCI", "HuskTestSupport"]),
         .testTarget(name: "HuskRegistryTests", dependencies: ["HuskRegistry", "HuskOCI"]),
-        .testTarget(name: "HuskTrustTests", dependencies: ["HuskTrust", "HuskCore", "HuskRegistry"]),
+        .testTarget(name: "HuskTrustTests", dependencies: ["HuskTrust", "HuskCore", "HuskRegistry", "HuskSquash", "HuskOCI",
+                                                           "HuskTestSupport"]),
         .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive", "HuskTestSupport"]),
         .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "HuskTestSupport"]),
     ],

@@ -2,6 +2,7 @@ import Foundation
 import HuskCore
 import HuskOCI
 import HuskSquash
+import HuskTrust
 
 /// Converted images in `${HUSK_CACHEDIR}/images/<manifest-hex>.sqsh`
 /// (DESIGN.md §4). One job converts while the others on the node, or on
@@ -21,7 +22,7 @@ public struct ImageCache: Sendable {
         return FilePath.exists(path) ? touched(path) : nil
     }
 
-    public func converted(_ image: ResolvedImage, options: ImageConverter.Options = .init()) throws -> String {
+    public func converted(_ image: ResolvedImage, options: ImageConverter.Options = .standard) throws -> String {
         let path = imagePath(image.identity)
         return try once(path, digest: image.identity, doing: "convert") {
             HuskLog.logger.info("converting \(image.reference) into \(path)")

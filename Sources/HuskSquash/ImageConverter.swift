@@ -10,7 +10,23 @@ public enum ImageConverter {
         public var blockSize: Int = 128 << 10
         /// Compression threads; the output does not depend on it.
         public var jobs: Int = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        /// More of `/.husk/`, derived from files of the final image.
+        public var metadata: DerivedMetadata?
         public init() {}
+    }
+
+    /// Files of the final image to keep while converting (`wants`, by path
+    /// relative to the root), and the files to add under `/.husk/` from
+    /// them (the package inventory): name and content.
+    public struct DerivedMetadata: Sendable {
+        public var wants: @Sendable (String) -> Bool
+        public var files: @Sendable ([String: [UInt8]]) throws -> [(name: String, bytes: [UInt8])]
+
+        public init(wants: @escaping @Sendable (String) -> Bool,
+                    files: @escaping @Sendable ([String: [UInt8]]) throws -> [(name: String, bytes: [UInt8])]) {
+            self.wants = wants
+            self.files = files
+        }
     }
 
     public struct Result: Sendable {
@@ -28,7 +44,8 @@ public enum ImageConverter {
         let writer = try SquashWriter(path: output.temporaryPath, options: .init(
             compression: options.compression, blockSize: options.blockSize,
             jobs: options.jobs, modificationTime: created))
-        let flattener = LayerFlattener(sink: writer)
+        let capture = options.metadata.map { CapturingSink(writer, wants: $0.wants) }
+        let flattener = LayerFlattener(sink: capture ?? writer)
         // Newest layer first. The next (older) layer starts inflating on its
         // own thread while this one is read: otherwise the end of a big layer
         // whose files are all shadowed is spent waiting on gzip alone.
@@ -59,8 +76,11 @@ public enum ImageConverter {
             platform: image.platform?.description, created: image.config.created,
             tool: "husk \(HuskVersion.current)", compression: options.compression.description,
             blockSize: options.blockSize)
-        try addMetadata(to: flattener.root, writer: writer, configBytes: image.configBytes,
-                        sourceBytes: try source.encoded(), mtime: created)
+        let derived = try options.metadata?.files(capture?.captured ?? [:]) ?? []
+        try addMetadata(to: flattener.root, writer: writer,
+                        files: [(SourceRecord.configName, image.configBytes), (SourceRecord.sourceName, try source.encoded())]
+                            + derived.map { ($0.name, $0.bytes) },
+                        mtime: created)
         try writer.finish(root: flattener.root)
         try output.commit()
 
@@ -92,14 +112,14 @@ public enum ImageConverter {
         try reader.finish()
     }
 
-    /// `/.husk/config.json` (the config verbatim) and `/.husk/source.json`;
-    /// replaces any `/.husk` the layers brought.
-    private static func addMetadata(to root: TreeNode, writer: SquashWriter, configBytes: [UInt8],
-                                    sourceBytes: [UInt8], mtime: UInt32) throws {
+    /// `/.husk/config.json` (the config verbatim), `/.husk/source.json` and
+    /// the derived files; replaces any `/.husk` the layers brought.
+    private static func addMetadata(to root: TreeNode, writer: SquashWriter, files: [(String, [UInt8])],
+                                    mtime: UInt32) throws {
         let directoryMetadata = EntryMetadata(permissions: 0o755, uid: 0, gid: 0, mtime: mtime, xattrs: [])
         let fileMetadata = EntryMetadata(permissions: 0o644, uid: 0, gid: 0, mtime: mtime, xattrs: [])
         let directory = TreeNode(kind: .directory, metadata: directoryMetadata, layer: -1)
-        for (name, bytes) in [(SourceRecord.configName, configBytes), (SourceRecord.sourceName, sourceBytes)] {
+        for (name, bytes) in files {
             let content = FileContent(metadata: fileMetadata, size: Int64(bytes.count))
             try writer.store(content, bytes: bytes, path: "\(SourceRecord.directory)/\(name)")
             directory.children[name] = TreeNode(kind: .file(content), metadata: fileMetadata, layer: -1)

@@ -3,6 +3,7 @@ import Foundation
 import HuskCore
 import HuskOCI
 import HuskSquash
+import HuskTrust
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,7 +42,7 @@ struct Convert: ParsableCommand {
         global.bootstrapLogging()
         let reference = try ImageReference(parsing: source)
         let wanted = try platform.map { try Platform(parsing: $0) }
-        var options = ImageConverter.Options()
+        var options = ImageConverter.Options.standard
         options.compression = try Compression(parsing: compression)
         options.blockSize = blockSize
         if let jobs {

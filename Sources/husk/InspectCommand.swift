@@ -2,12 +2,20 @@ import ArgumentParser
 import Foundation
 import HuskCore
 import HuskSquash
+import HuskTrust
+
+extension SBOM.Format: ExpressibleByArgument {}
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show what a Husk image is: source, digests, platform, entrypoint, environment, size.",
-        discussion: "Reads the squashfs file directly (no mount). --json prints one JSON object for scripts.")
+        discussion: """
+            Reads the squashfs file directly (no mount). --json prints one JSON object for scripts. \
+            --packages lists the OS packages recorded when the image was converted (Debian and Ubuntu \
+            dpkg, Alpine apk): NAME VERSION ARCHITECTURE SOURCE, or JSON with --json. --sbom writes a \
+            software bill of materials of them: SPDX 2.3 (spdx-json) or CycloneDX 1.5 (cyclonedx-json).
+            """)
 
     @Argument(help: "A squashfs image written by husk convert.")
     var image: String
@@ -15,11 +23,31 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(help: "List the image's OS packages (recorded at conversion).")
+    var packages = false
+
+    @Option(help: ArgumentHelp("Write an SBOM of the image's packages to standard output.", valueName: "spdx-json|cyclonedx-json"))
+    var sbom: SBOM.Format?
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         global.bootstrapLogging()
         let info = try ImageInfo.read(path: image)
+        if packages || sbom != nil {
+            guard let inventory = try PackageInventory.read(imageAt: image) else {
+                throw HuskError(.notFound, "\(image) has no package inventory (converted by an older Husk, or not by Husk): convert it again")
+            }
+            if let sbom {
+                let name = String((image.split(separator: "/").last ?? "image").replacingOccurrences(of: ".sqsh", with: ""))
+                let subject = SBOM.Subject(name: name, digest: info.manifestDigest ?? info.configDigest,
+                                           source: info.source, created: info.created)
+                FileHandle.standardOutput.write(Data(try SBOM(subject: subject, inventory: inventory).encoded(sbom)))
+            } else {
+                printPackages(inventory)
+            }
+            return
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -27,6 +55,23 @@ struct Inspect: ParsableCommand {
             return
         }
         print(Self.text(info))
+    }
+
+    func printPackages(_ inventory: PackageInventory) {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: (try? encoder.encode(inventory)) ?? Data(), as: UTF8.self))
+            return
+        }
+        let rows = [["NAME", "VERSION", "ARCHITECTURE", "SOURCE"]] + inventory.packages.map {
+            [$0.name, $0.version, $0.architecture ?? "-",
+             $0.source ?? $0.name]
+        }
+        let widths = (0..<3).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print((0..<3).map { row[$0].padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() + row[3])
+        }
     }
 
     static func text(_ info: ImageInfo) -> String {
