@@ -32,6 +32,12 @@ extension SitePolicy {
     var named: String { path.map { "the site policy (\($0))" } ?? "the site policy" }
 
     public func checkRevocation(of image: String, _ digests: ImageDigests) throws {
+        if let found = revocation(of: image, digests) { throw HuskError(.refused, "refused: \(found)") }
+    }
+
+    /// Why `image` is revoked ("IMAGE is built on layer ... (reason); use
+    /// ..."), or nil when it is not.
+    public func revocation(of image: String, _ digests: ImageDigests) -> String? {
         for revocation in revoked {
             let digest = revocation.digest
             let what: String
@@ -45,8 +51,9 @@ extension SitePolicy {
                 continue
             }
             let instead = revocation.replacement.map { "use \($0)" } ?? "ask your administrator what replaces it"
-            throw HuskError(.refused, "refused: \(what) (\(revocation.reason)); \(instead)")
+            return "\(what) (\(revocation.reason)); \(instead)"
         }
+        return nil
     }
 
     /// `docker://HOST/...` may be pulled and run only from an allowed registry.

@@ -1,0 +1,94 @@
+import Foundation
+import HuskCore
+import HuskOCI
+import HuskSquash
+
+/// `husk audit`: what the site should know about the images on its
+/// filesystems, read from their metadata (no image is mounted or run):
+/// revoked images (with what replaces them) and packages that advisories
+/// affect. Signatures join when signed images do.
+public enum Audit {
+    public struct Finding: Codable, Equatable, Sendable {
+        /// `revoked`, `vulnerable`, or `unchecked` (no inventory, unreadable).
+        public var kind: String
+        public var message: String
+        /// For `vulnerable`: the advisory, the package, its fix ("" for none).
+        public var advisory: String?
+        public var package: String?
+        public var version: String?
+        public var fixedIn: String?
+    }
+
+    public struct Report: Codable, Equatable, Sendable {
+        public var image: String
+        public var packages: Int?
+        public var findings: [Finding]
+
+        /// A revoked or vulnerable image (unchecked ones are said, not counted).
+        public var isFlagged: Bool { findings.contains { $0.kind != "unchecked" } }
+    }
+
+    /// The `.sqsh` files named or found under the directories named, sorted.
+    public static func images(in paths: [String]) throws -> [String] {
+        var found: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw HuskError(.notFound, "\(path): no such file or directory to audit")
+            }
+            guard isDirectory.boolValue else {
+                found.append(path)
+                continue
+            }
+            let walker = FileManager.default.enumerator(atPath: path)
+            while let relative = walker?.nextObject() as? String {
+                if relative.hasSuffix(".sqsh") { found.append(path + "/" + relative) }
+            }
+        }
+        return found.sorted()
+    }
+
+    public static func report(image path: String, policy: SitePolicy, advisories: [Advisory]) -> Report {
+        var report = Report(image: path, packages: nil, findings: [])
+        do {
+            let reader = try SquashReader(path: path)
+            if let digests = try digests(reader, path: path), let why = policy.revocation(of: path, digests) {
+                report.findings.append(Finding(kind: "revoked", message: why))
+            }
+            guard let inventory = try PackageInventory.read(imageAt: path) else {
+                report.findings.append(Finding(kind: "unchecked", message: "no package inventory (converted by an older Husk, or not by Husk): convert it again to audit its packages"))
+                return report
+            }
+            report.packages = inventory.packages.count
+            for package in inventory.packages {
+                for advisory in advisories {
+                    guard let fix = advisory.affects(package, os: inventory.os) else { continue }
+                    let names = ([advisory.id] + (advisory.aliases ?? [])).joined(separator: ", ")
+                    let source = package.source.map { $0 == package.name ? "" : " (source \($0))" } ?? ""
+                    report.findings.append(Finding(
+                        kind: "vulnerable",
+                        message: "\(package.name) \(package.version)\(source) is affected by \(names)"
+                            + (fix.isEmpty ? ", not fixed yet" : ", fixed in \(fix)"),
+                        advisory: advisory.id, package: package.name, version: package.version, fixedIn: fix))
+                }
+            }
+        } catch {
+            let message = (error as? HuskError)?.message ?? "\(error)"
+            report.findings.append(Finding(kind: "unchecked", message: message))
+        }
+        return report
+    }
+
+    /// What /.husk/ says the image is made of; nil without Husk's metadata.
+    static func digests(_ reader: SquashReader, path: String) throws -> ImageDigests? {
+        guard let bytes = try reader.readFile(".husk/source.json") else { return nil }
+        let source = try ImageMetadata.decode(SourceRecord.self, from: bytes, file: "/.husk/source.json", image: path)
+        var diffIDs: [Digest] = []
+        if let config = try reader.readFile(".husk/config.json") {
+            diffIDs = try ImageMetadata.decode(ImageConfiguration.self, from: config, file: "/.husk/config.json",
+                                               image: path).rootfs?.diff_ids ?? []
+        }
+        return ImageDigests(manifest: source.manifestDigest, config: source.configDigest,
+                            layers: source.layers.map(\.digest), diffIDs: diffIDs)
+    }
+}
