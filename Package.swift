@@ -37,6 +37,9 @@ let package = Package(
                        providers: [.apt(["libcap-dev"])]),
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
                        providers: [.apt(["libfuse3-dev"])]),
+        // OpenPGP signatures (DESIGN.md §5): GnuPG through GPGME.
+        .systemLibrary(name: "CGPGME", pkgConfig: "gpgme",
+                       providers: [.apt(["libgpgme-dev"])]),
         // Syscalls Glibc's module hides and async-signal-safe helpers.
         .target(name: "CHuskShim"),
 
@@ -67,7 +70,7 @@ let package = Package(
         // Site policy and package inventory (DESIGN.md §5): below HuskRuntime,
         // which enforces the policy on every run path before anything is mounted.
         .target(name: "HuskTrust", dependencies: [
-            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash",
+            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "CGPGME",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem",
