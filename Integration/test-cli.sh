@@ -40,7 +40,8 @@ check_pages husk-policy policy check
 check "Man/husk-policy.1 exists" test -s "$MAN/husk-policy.1"
 check "Man/husk.toml.5 documents every key the policy reader knows" sh -c '
     for key in allowed_registries insecure_registries revoked site_binds user_binds_allowed_under \
-               env_passthrough_extra allow_fakeroot allow_extract; do
+               env_passthrough_extra allow_fakeroot allow_extract require_signature trusted_keys lookaside \
+               registries; do
         grep -q "Cm \[*$key" "$1" || { echo "missing $key"; exit 1; }
     done' _ "$MAN/husk.toml.5"
 check_fails "pull of a non-registry reference" "docker://" "$HUSK" pull oci:/x

@@ -14,6 +14,10 @@
 #                      mode; -B only from under /tmp; a site bind of
 #                      OUTDIR/site-data at /site-data; HUSK_TEST_SITE_* passed
 #   typo.toml          an unknown key (allow_fakroot)
+#   signed.toml        signatures required everywhere, trusted key
+#                      keys/site-ci.asc (its secret half keys/site-ci-secret.asc
+#                      for the tests to sign with), lookaside store
+#                      http://127.0.0.1:5334
 set -euo pipefail
 out=${1:?usage: make-policies.sh OUTDIR [DEBIAN_OCI]}
 debian=${2:-}
@@ -67,6 +71,23 @@ env_passthrough_extra = ["HUSK_TEST_SITE_*"]
 TOML
 
 printf 'allow_fakroot = false\n' >"$out/typo.toml"
+
+# Signatures: the site's CI key (its secret half is given to the tests, which
+# sign with it as the site's CI would), a policy that requires signatures
+# for every registry, kept in a lookaside store the tests serve on port 5334.
+mkdir -p "$out/keys"
+export GNUPGHOME=$work/gnupg
+mkdir -m 700 "$GNUPGHOME"
+gpg --batch --quiet --passphrase '' --quick-gen-key "Site CI <site-ci@example.org>" ed25519 sign never 2>/dev/null
+gpg --armor --export site-ci@example.org >"$out/keys/site-ci.asc"
+gpg --batch --armor --pinentry-mode loopback --passphrase '' --export-secret-keys site-ci@example.org \
+    >"$out/keys/site-ci-secret.asc"
+gpgconf --kill all
+cat >"$out/signed.toml" <<TOML
+require_signature = true
+trusted_keys = ["$out/keys/site-ci.asc"]
+lookaside = "http://127.0.0.1:5334"
+TOML
 
 chown -R root:root "$out"
 chmod -R u=rwX,go=rX "$out"

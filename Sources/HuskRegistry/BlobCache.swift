@@ -118,7 +118,7 @@ public final class BlobCache: BlobStore, @unchecked Sendable {
         return try? Digest(parsing: text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    static func writeAtomically(_ bytes: [UInt8], to file: String) throws {
+    public static func writeAtomically(_ bytes: [UInt8], to file: String) throws {
         let temporary = "\(file).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HuskError.io(errno, temporary, doing: "cannot write") }

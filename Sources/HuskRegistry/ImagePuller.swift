@@ -49,7 +49,7 @@ public struct ImagePuller: Sendable {
     /// wanted (not when its converted image is already there); it may also
     /// refuse the image (the site's revocations) before any blob is fetched.
     public func pull(_ reference: RegistryReference, client: RegistryClient, progress: TransferProgress,
-                     needsBlobs: (PulledImage) throws -> Bool = { _ in true }) async throws -> PulledImage {
+                     needsBlobs: (PulledImage) async throws -> Bool = { _ in true }) async throws -> PulledImage {
         let image = try await resolve(reference) { ref in
             let fetched = try await client.fetchManifest(repository: reference.repository, reference: ref)
             try cache.storeSmall(fetched.bytes, digest: fetched.digest)
@@ -57,7 +57,7 @@ public struct ImagePuller: Sendable {
         }
         let top = reference.digest ?? image.topDigest
         try cache.recordTag(reference, digest: top)
-        if try needsBlobs(image.pulled) {
+        if try await needsBlobs(image.pulled) {
             try await fetchBlobs(image.pulled, client: client, progress: progress)
         }
         return image.pulled

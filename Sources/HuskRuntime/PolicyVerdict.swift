@@ -1,5 +1,6 @@
 import HuskCore
 import HuskOCI
+import HuskRegistry
 import HuskTrust
 
 /// `husk policy check`: whether the site's policy lets an image run,
@@ -14,7 +15,11 @@ public enum PolicyVerdict {
                 guard case .registry(let reference) = try ImageReference(parsing: argument) else {
                     throw HuskError(.invalidReference, "\(argument): not a registry reference")
                 }
-                try policy.checkRevocation(of: argument, try registry.digests(reference))
+                let digests = try registry.digests(reference)
+                try policy.checkRevocation(of: argument, digests)
+                if let manifest = digests.manifest {
+                    try runBlocking { try await registry.vetSignatures(reference, manifest: manifest, fetch: true) }
+                }
             } else {
                 let image = try RuntimeImage.open(argument, cacheDirectory: cacheDirectory,
                                                   registry: (registry, .missing), policy: policy)

@@ -46,6 +46,9 @@ public struct RegistryImages: Sendable {
         if policy != .always {
             let puller = self.puller
             if let cached = try runBlocking({ await puller.cached(reference) }) {
+                let signatures = self
+                try runBlocking { try await signatures.vetSignatures(reference, manifest: cached.manifestDigest,
+                                                                     fetch: policy != .never) }
                 if let path = images.existing(cached.manifestDigest) { return path }
                 if puller.blobsPresent(cached), let path = try? materialize(cached) { return path }
             }
@@ -73,6 +76,7 @@ public struct RegistryImages: Sendable {
             try await client.using {
                 try await puller.pull(reference, client: $0, progress: progress, needsBlobs: { image in
                     try policy.checkRevocation(of: name, Self.digests(of: image, diffIDs: []))
+                    try await self.vetSignatures(reference, manifest: image.manifestDigest, fetch: true)
                     return blobsOnly || images.existing(image.manifestDigest) == nil
                 })
             }
@@ -94,6 +98,46 @@ public struct RegistryImages: Sendable {
             }
         }
         return Self.digests(of: pulled, diffIDs: diffIDs(of: pulled))
+    }
+
+    /// The site's signature rule for an image (DESIGN.md §5), checked
+    /// before any blob is fetched and for every run: the signatures kept in
+    /// the cache, else (`fetch`) those of the lookaside store, which are
+    /// then kept. Nothing to do where the site requires none.
+    func vetSignatures(_ reference: RegistryReference, manifest: Digest, fetch: Bool) async throws {
+        let rule = policy.signatureRule(for: reference.host)
+        guard rule.required else { return }
+        let scratch = try PrivateDirectory.prepare(HuskPaths(environment: ProcessInfo.processInfo.environment).scratch,
+                                                   what: "a private GnuPG home")
+        let kept = keptSignatures(manifest)
+        if !kept.isEmpty, (try? policy.checkSignatures(kept, reference: reference, manifest: manifest, scratch: scratch)) != nil {
+            return
+        }
+        guard fetch, let base = rule.lookaside else {
+            _ = try policy.checkSignatures(kept, reference: reference, manifest: manifest, scratch: scratch)
+            return
+        }
+        let fetched = try await LookasideStore(base: base).signatures(repository: reference.repository, digest: manifest)
+        let signer = try policy.checkSignatures(fetched, reference: reference, manifest: manifest, scratch: scratch)
+        HuskLog.logger.debug("docker://\(reference): signed by \(signer ?? "nobody required")")
+        try keep(fetched, manifest: manifest)
+    }
+
+    func signaturesDirectory(_ manifest: Digest) -> String {
+        "\(cacheRoot)/signatures/\(manifest.algorithm)/\(manifest.hex)"
+    }
+
+    func keptSignatures(_ manifest: Digest) -> [[UInt8]] {
+        (1...64).lazy.map { FileManager.default.contents(atPath: "\(self.signaturesDirectory(manifest))/signature-\($0)") }
+            .prefix { $0 != nil }.map { Array($0!) }
+    }
+
+    func keep(_ signatures: [[UInt8]], manifest: Digest) throws {
+        let directory = signaturesDirectory(manifest)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (index, signature) in signatures.enumerated() {
+            try BlobCache.writeAtomically(signature, to: "\(directory)/signature-\(index + 1)")
+        }
     }
 
     static func digests(of image: PulledImage, diffIDs: [Digest]) -> ImageDigests {

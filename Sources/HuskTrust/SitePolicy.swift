@@ -35,6 +35,29 @@ public struct SitePolicy: Equatable, Sendable {
     public var envPassthroughExtra: [String] = []
     public var allowFakeroot = true
     public var allowExtract = true
+    /// Signatures (containers' simple signing, checked at pull and for every
+    /// `docker://` run): required everywhere, or per registry below.
+    public var requireSignature = false
+    /// OpenPGP public key files the site trusts.
+    public var trustedKeys: [String] = []
+    /// Where signatures are kept (a lookaside store: `http(s)://` or `file://`).
+    public var lookaside: String?
+    /// Per registry (`host[:port]`): what differs from the above.
+    public var registries: [String: RegistryRule] = [:]
+
+    public struct RegistryRule: Equatable, Sendable {
+        public var requireSignature: Bool?
+        public var trustedKeys: [String]?
+        public var lookaside: String?
+    }
+
+    /// The signature rule for `host`: its own entries over the global ones.
+    public func signatureRule(for host: String) -> (required: Bool, keys: [String], lookaside: String?) {
+        let name = Self.canonicalRegistry(host)
+        let rule = registries.first { Self.canonicalRegistry($0.key) == name }?.value
+        return (rule?.requireSignature ?? requireSignature, rule?.trustedKeys ?? trustedKeys,
+                rule?.lookaside ?? lookaside)
+    }
 
     public init() {}
 
@@ -46,7 +69,8 @@ public struct SitePolicy: Equatable, Sendable {
     }
 
     static let keys = ["allowed_registries", "insecure_registries", "revoked", "site_binds",
-                       "user_binds_allowed_under", "env_passthrough_extra", "allow_fakeroot", "allow_extract"]
+                       "user_binds_allowed_under", "env_passthrough_extra", "allow_fakeroot", "allow_extract",
+                       "require_signature", "trusted_keys", "lookaside", "registries"]
 
     /// Parses the TOML text of `path`. Every key must be known and of the
     /// right type: a typo must not silently weaken the site's policy.
@@ -68,6 +92,22 @@ public struct SitePolicy: Equatable, Sendable {
         allowFakeroot = try read.bool("allow_fakeroot") ?? true
         allowExtract = try read.bool("allow_extract") ?? true
         revoked = try read.revocations("revoked")
+        requireSignature = try read.bool("require_signature") ?? false
+        trustedKeys = try read.strings("trusted_keys") ?? []
+        lookaside = try read.string("lookaside")
+        registries = try read.registryRules("registries")
+        for (host, keys) in [("", trustedKeys)] + registries.map({ ($0.key, $0.value.trustedKeys ?? []) }) {
+            if let bad = keys.first(where: { !$0.hasPrefix("/") }) {
+                throw HuskError(.usage, "site policy \(path): trusted key \"\(bad)\"\(host.isEmpty ? "" : " of \(host)") is not an absolute path")
+            }
+        }
+        // Required signatures need keys to check them with, everywhere they are required.
+        for host in [""] + registries.keys.sorted() {
+            let rule = host.isEmpty ? (requireSignature, trustedKeys, lookaside) : signatureRule(for: host)
+            if rule.0 && rule.1.isEmpty {
+                throw HuskError(.usage, "site policy \(path): require_signature\(host.isEmpty ? "" : " for \(host)") without trusted_keys: no signature could ever be trusted")
+            }
+        }
         if let prefixes = userBindsAllowedUnder, let bad = prefixes.first(where: { !$0.hasPrefix("/") }) {
             throw HuskError(.usage, "site policy \(path): user_binds_allowed_under entry \"\(bad)\" is not an absolute path")
         }
@@ -93,6 +133,31 @@ struct PolicyReader {
             throw HuskError(.usage, "site policy \(path): \(key) must be an array of strings")
         }
         return strings
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = table[key] else { return nil }
+        guard let string = value.string else { throw HuskError(.usage, "site policy \(path): \(key) must be a string") }
+        return string
+    }
+
+    /// `[registries."HOST"]` tables: require_signature, trusted_keys, lookaside.
+    func registryRules(_ key: String) throws -> [String: SitePolicy.RegistryRule] {
+        guard let value = table[key] else { return [:] }
+        guard let registries = value.table else {
+            throw HuskError(.usage, "site policy \(path): \(key) must be tables [registries.\"HOST\"]")
+        }
+        var rules: [String: SitePolicy.RegistryRule] = [:]
+        for host in registries.keys.sorted() {
+            guard let entry = registries[host]?.table else {
+                throw HuskError(.usage, "site policy \(path): registries.\"\(host)\" must be a table")
+            }
+            let reader = PolicyReader(table: entry, path: path)
+            try reader.rejectUnknown(["require_signature", "trusted_keys", "lookaside"], in: "registries.\"\(host)\".")
+            rules[host] = .init(requireSignature: try reader.bool("require_signature"),
+                                trustedKeys: try reader.strings("trusted_keys"), lookaside: try reader.string("lookaside"))
+        }
+        return rules
     }
 
     func bool(_ key: String) throws -> Bool? {
