@@ -66,6 +66,31 @@ assert kinds(\"distroless.sqsh\") == [\"vulnerable\"], kinds(\"distroless.sqsh\"
 assert r[\"distroless.sqsh\"][\"findings\"][0][\"fixedIn\"] == \"3.0.13-1~deb12u1\"
 assert kinds(\"alpine.sqsh\") == [] and kinds(\"plain.sqsh\") == [\"unchecked\"]" "$2/json"' _ "$HUSK" "$W"
 check "nothing found: exit 0" "$HUSK" audit --osv "$W/osv" "$W/images/sub"
+
+# Signatures: one image signed (husk sign), one signed and then changed.
+export GNUPGHOME=$W/gnupg
+mkdir -m 700 "$GNUPGHOME"
+trap 'gpgconf --kill all 2>/dev/null; lib_remove_work "$W"; lib_cleanup' EXIT
+gpg --batch --quiet --passphrase '' --quick-gen-key "Audit CI <ci@example.org>" ed25519 sign never 2>/dev/null
+gpg --armor --export ci@example.org >"$W/ci.asc"
+mkdir -p "$W/signed"
+cp "$W/images/sub/alpine.sqsh" "$W/signed/good.sqsh"
+cp "$W/images/sub/alpine.sqsh" "$W/signed/changed.sqsh"
+cp "$W/images/sub/alpine.sqsh" "$W/signed/unsigned.sqsh"
+"$HUSK" sign --key ci@example.org "$W/signed/good.sqsh" >/dev/null
+"$HUSK" sign --key ci@example.org "$W/signed/changed.sqsh" >/dev/null
+printf '\377' | dd of="$W/signed/changed.sqsh" bs=1 seek=100 conv=notrunc status=none
+"$HUSK" audit --keyring "$W/ci.asc" "$W/signed" >"$W/signed.table" && status=0 || status=$?
+check "audit --keyring: who signed each image" grep -q "good.sqsh: ok, 2 packages; signed by [0-9A-F]\{40\} (Audit CI <ci@example.org>)" "$W/signed.table"
+check "... a signed image changed since: BAD SIGNATURE, flagged (exit 1)" sh -c '
+    [ "$1" -eq 1 ] && grep -q "changed.sqsh: BAD SIGNATURE" "$2" && grep -q "bad-signature: .*changed after it was signed" "$2"' \
+    _ "$status" "$W/signed.table"
+check "... an unsigned image is said, not flagged, where signatures are not required" \
+    grep -q "unsigned.sqsh: ok, 2 packages; unsigned" "$W/signed.table"
+printf 'require_signature = true\ntrusted_keys = ["%s"]\n' "$W/ci.asc" >"$W/signing-policy.toml"
+check "... and flagged UNSIGNED where the policy requires signatures" sh -c '
+    "$1" audit --policy "$2/signing-policy.toml" "$2/signed/unsigned.sqsh" >"$2/req.table"; [ $? -eq 1 ] &&
+    grep -q "unsigned.sqsh: UNSIGNED" "$2/req.table"' _ "$HUSK" "$W"
 check_fails "a file in --osv that is not an advisory: one line naming it" "not an OSV advisory" sh -c '
     echo "{\"id\": 3}" >"$2/osv/bad.json"; "$1" audit --osv "$2/osv" "$2/images"' _ "$HUSK" "$W"
 summary

@@ -5,11 +5,12 @@ import HuskSquash
 
 /// `husk audit`: what the site should know about the images on its
 /// filesystems, read from their metadata (no image is mounted or run):
-/// revoked images (with what replaces them) and packages that advisories
-/// affect. Signatures join when signed images do.
+/// who signed them, revoked images (with what replaces them) and packages
+/// that advisories affect.
 public enum Audit {
     public struct Finding: Codable, Equatable, Sendable {
-        /// `revoked`, `vulnerable`, or `unchecked` (no inventory, unreadable).
+        /// `revoked`, `vulnerable`, `bad-signature`, `unsigned` (where the site
+        /// requires signatures), or `unchecked` (no inventory, unreadable).
         public var kind: String
         public var message: String
         /// For `vulnerable`: the advisory, the package, its fix ("" for none).
@@ -21,6 +22,8 @@ public enum Audit {
 
     public struct Report: Codable, Equatable, Sendable {
         public var image: String
+        /// "signed by FPR (user id)[, ...]", "unsigned", "not checked (no trusted keys)".
+        public var signature: String
         public var packages: Int?
         public var findings: [Finding]
 
@@ -48,10 +51,14 @@ public enum Audit {
         return found.sorted()
     }
 
-    public static func report(image path: String, policy: SitePolicy, advisories: [Advisory]) -> Report {
-        var report = Report(image: path, packages: nil, findings: [])
+    /// `pgp` holds the trusted keys (nil: signatures are not checked).
+    public static func report(image path: String, policy: SitePolicy, advisories: [Advisory], pgp: OpenPGP?) -> Report {
+        var report = Report(image: path, signature: "not checked (no trusted keys)", packages: nil, findings: [])
         do {
             let reader = try SquashReader(path: path)
+            if let pgp {
+                try signatures(of: path, pgp: pgp, requireSignature: policy.requireSignature, into: &report)
+            }
             if let digests = try digests(reader, path: path), let why = policy.revocation(of: path, digests) {
                 report.findings.append(Finding(kind: "revoked", message: why))
             }
@@ -77,6 +84,22 @@ public enum Audit {
             report.findings.append(Finding(kind: "unchecked", message: message))
         }
         return report
+    }
+
+    /// The image's own signatures (its trailer), checked with the trusted keys.
+    static func signatures(of path: String, pgp: OpenPGP, requireSignature: Bool, into report: inout Report) throws {
+        let checked = try ImageSignatures.verify(path: path, with: pgp)
+        let good = checked.filter { $0.state == .good }.map { $0.fingerprint + ($0.userID.map { " (\($0))" } ?? "") }
+        report.signature = good.isEmpty ? (checked.isEmpty ? "unsigned" : "no signature by a trusted key")
+                                        : "signed by " + good.joined(separator: ", ")
+        for signature in checked {
+            if case .bad(let why) = signature.state {
+                report.findings.append(Finding(kind: "bad-signature", message: "signature by \(signature.fingerprint): \(why)"))
+            }
+        }
+        if good.isEmpty && requireSignature {
+            report.findings.append(Finding(kind: "unsigned", message: "no signature by a key the site trusts, and the site policy requires one"))
+        }
     }
 
     /// What /.husk/ says the image is made of; nil without Husk's metadata.

@@ -9,8 +9,11 @@ struct Audit: ParsableCommand {
         abstract: "Report revoked images and packages affected by advisories, for directories of images.",
         discussion: """
             Walks the .sqsh files named or found under the directories named (and the image cache \\
-            with --cache) and reads their metadata; nothing is mounted or run. An image is flagged \\
-            when the site policy (or --policy FILE) revokes it or a layer it is built on, or when an \\
+            with --cache) and reads their metadata; nothing is mounted or run. Each image's \\
+            signatures (husk sign) are checked with --keyring, else the policy's trusted_keys. An \\
+            image is flagged when a signature is bad, when it has no good one and the policy \\
+            requires signatures, when the site policy (or --policy FILE) revokes it or a layer it \\
+            is built on, or when an \\
             advisory in --osv DIR (OSV JSON files, as Debian and Ubuntu publish them) affects one of \\
             its packages (Debian version order, as dpkg compares). Images without a package \\
             inventory are listed as unchecked. A table for people, --json for scripts. Exit status \\
@@ -25,6 +28,10 @@ struct Audit: ParsableCommand {
 
     @Option(help: ArgumentHelp("A directory of OSV advisories (*.json).", valueName: "DIR"))
     var osv: String?
+
+    @Option(help: ArgumentHelp("Check image signatures against the public keys in FILE (default: the policy's trusted_keys). Repeatable.",
+                               valueName: "FILE"))
+    var keyring: [String] = []
 
     @Flag(help: "Also audit the images in the cache.")
     var cache = false
@@ -48,10 +55,13 @@ struct Audit: ParsableCommand {
             rules = try RegistryFlags.sitePolicy()
         }
         let advisories = try osv.map { try Advisory.load(directory: $0) } ?? []
+        let keys = keyring.isEmpty ? rules.trustedKeys : keyring
+        let pgp = try keys.isEmpty ? nil : OpenPGP.trusting(keyFiles: keys, scratch: try PrivateDirectory.prepare(
+            HuskPaths(environment: ProcessInfo.processInfo.environment).scratch, what: "a private GnuPG home"))
         var roots = paths
         if cache { roots.append(try RegistryFlags.cacheRoot() + "/images") }
         let reports = try HuskTrust.Audit.images(in: roots).map {
-            HuskTrust.Audit.report(image: $0, policy: rules, advisories: advisories)
+            HuskTrust.Audit.report(image: $0, policy: rules, advisories: advisories, pgp: pgp)
         }
         if json {
             let encoder = JSONEncoder()
@@ -60,11 +70,14 @@ struct Audit: ParsableCommand {
         } else {
             print("policy: \(rules.path ?? "none"); advisories: \(advisories.count)")
             for report in reports {
-                let status = report.findings.first { $0.kind == "revoked" } != nil ? "REVOKED"
-                    : report.findings.contains { $0.kind == "vulnerable" } ? "VULNERABLE"
+                let kinds = Set(report.findings.map(\.kind))
+                let status = kinds.contains("revoked") ? "REVOKED"
+                    : kinds.contains("bad-signature") ? "BAD SIGNATURE"
+                    : kinds.contains("vulnerable") ? "VULNERABLE"
+                    : kinds.contains("unsigned") ? "UNSIGNED"
                     : report.findings.isEmpty ? "ok" : "unchecked"
                 let packages = report.packages.map { ", \($0) packages" } ?? ""
-                print("\(report.image): \(status)\(packages)")
+                print("\(report.image): \(status)\(packages); \(report.signature)")
                 for finding in report.findings { print("  \(finding.kind): \(finding.message)") }
             }
         }
