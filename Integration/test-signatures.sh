@@ -69,4 +69,26 @@ else
     skip "ch-run runs the signed file" "charliecloud's ch-run is not installed"
 fi
 check "husk runs the signed file" "$HUSK" exec "$W/img.sqsh" true
+
+# Where the site requires signatures (policies/signed.toml, made as root),
+# image files run only when signed by its key (CI gives the tests the key).
+P=${HUSK_TEST_POLICIES:-}
+if [ -n "$P" ] && [ -f "$P/signed.toml" ]; then
+    gpg --batch --quiet --import "$P/keys/site-ci-secret.asc" 2>/dev/null
+    cp "$IMG" "$W/site.sqsh"
+    HUSK_CONFIG=$P/signed.toml check_fails_like "an unsigned image file where the site requires signatures: refused" 1 \
+        "refused: .*site.sqsh has no signature by a key the site trusts" "$HUSK" exec "$W/site.sqsh" true
+    HUSK_CONFIG=$P/signed.toml check_fails_like "... signed by a key the site does not trust: refused" 1 \
+        "has no signature by a key the site trusts" "$HUSK" exec "$W/img.sqsh" true
+    "$HUSK" sign --key site-ci@example.org "$W/site.sqsh" >/dev/null
+    HUSK_CONFIG=$P/signed.toml check "... signed by the site's key: runs" "$HUSK" exec "$W/site.sqsh" true
+    HUSK_CONFIG=$P/signed.toml check "... again, from the verdict kept in the cache" "$HUSK" exec "$W/site.sqsh" true
+    printf '\377' | dd of="$W/site.sqsh" bs=1 seek=100000 conv=notrunc status=none
+    HUSK_CONFIG=$P/signed.toml check_fails_like "... changed after signing (the kept verdict does not apply): refused" 1 \
+        "its signature by .* is bad .*changed after it was signed" "$HUSK" exec "$W/site.sqsh" true
+    HUSK_CONFIG=$P/signed.toml check_fails_like "an oci: source (converted, unsigned) where signatures are required: refused" 1 \
+        "has no signature by a key the site trusts" "$HUSK" exec -q oci:"$W/bb-oci" true
+else
+    skip "image files under a site policy requiring signatures" "HUSK_TEST_POLICIES is not set (made as root by CI)"
+fi
 summary

@@ -41,7 +41,10 @@ public struct LaunchPlanner {
         if let digests = image.digests { try policy.checkRevocation(of: image.reference, digests) }
         if let instance = image.instance { return try joinPlan(instance, arguments: arguments) }
         try policy.checkOptions(fakeroot: options.fakeroot, extract: extracts)
-        let state = try HuskPaths(environment: hostEnvironment).prepareAll()
+        let paths = HuskPaths(environment: hostEnvironment)
+        let state = try paths.prepareAll()
+        try SignedImageGate.check(image, policy: policy, cacheDirectory: try PrivateDirectory.prepare(paths.cache, what: "the image cache"),
+                                  scratch: try PrivateDirectory.prepare(paths.scratch, what: "a private GnuPG home"))
         let inside = user.inside(fakeroot: options.fakeroot)
         var plan = LaunchPlan(name: image.name, root: try root(), outsideUID: user.uid, outsideGID: user.gid,
                               insideUID: inside.uid, insideGID: inside.gid)
