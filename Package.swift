@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "HuskImageReader", targets: ["HuskCore", "HuskOCI", "HuskSquash"]),
         .executable(name: "husk", targets: ["husk"]),
         .executable(name: "husk-starter", targets: ["husk-starter"]),
+        .executable(name: "husk-rpmdb", targets: ["husk-rpmdb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +41,9 @@ let package = Package(
         // OpenPGP signatures (DESIGN.md §5): GnuPG through GPGME.
         .systemLibrary(name: "CGPGME", pkgConfig: "gpgme",
                        providers: [.apt(["libgpgme-dev"])]),
+        // RPM package databases for the inventory (DESIGN.md §5).
+        .systemLibrary(name: "CLibRPM", pkgConfig: "rpm",
+                       providers: [.apt(["librpm-dev"])]),
         // Syscalls Glibc's module hides and async-signal-safe helpers.
         .target(name: "CHuskShim"),
 
@@ -66,6 +70,8 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("squashfuse_ll"), .linkedLibrary("fuse3")]),
         // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
         .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
+        // Reads an image's RPM database with librpm in a confined process of its own.
+        .executableTarget(name: "husk-rpmdb", dependencies: ["CLibRPM", "CLibSeccomp"]),
         .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp", "CLibCap"]),
         // Site policy and package inventory (DESIGN.md §5): below HuskRuntime,
         // which enforces the policy on every run path before anything is mounted.

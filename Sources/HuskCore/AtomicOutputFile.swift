@@ -72,4 +72,14 @@ public enum FilePath {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
+
+    /// A new directory `prefix` + six random characters, mode 0700 (mkdtemp):
+    /// nobody else can have made it or put anything in it.
+    public static func makeUniqueDirectory(prefix: String) throws -> String {
+        var template = Array("\(prefix)XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw HuskError.io(errno, directory(of: prefix), doing: "cannot make a directory in")
+        }
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
 }

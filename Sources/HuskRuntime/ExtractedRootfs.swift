@@ -25,11 +25,7 @@ public enum ExtractedRootfs {
         defer { lock.release() }
         if isRealDirectory(target) { return target }  // another job finished it meanwhile
 
-        var template = Array("\(target).tmp-XXXXXX".utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw HuskError.io(errno, base, doing: "cannot create a directory in")
-        }
-        let staging = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let staging = try FilePath.makeUniqueDirectory(prefix: "\(target).tmp-")
         chmod(staging, 0o755)
         do {
             HuskLog.logger.info("extracting \(image.path) into \(target)")

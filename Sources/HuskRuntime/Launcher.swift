@@ -11,26 +11,7 @@ import HuskCore
 public enum Launcher {
     /// `HUSK_STARTER`, then beside the running executable, then `../libexec/husk/`.
     public static func starterPath(environment: [String: String]) throws -> String {
-        if let path = environment["HUSK_STARTER"], !path.isEmpty {
-            guard access(path, X_OK) == 0 else {
-                throw HuskError(.notFound, "HUSK_STARTER=\(path) is not an executable file")
-            }
-            return path
-        }
-        let executable = executablePath()
-        let directory = FilePath.directory(of: executable)
-        for candidate in ["\(directory)/husk-starter", "\(FilePath.directory(of: directory))/libexec/husk/husk-starter"]
-        where access(candidate, X_OK) == 0 {
-            return candidate
-        }
-        throw HuskError(.notFound, "husk-starter not found beside \(executable) or in ../libexec/husk/ (install both files, or set HUSK_STARTER)")
-    }
-
-    static func executablePath() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return CommandLine.arguments.first ?? "husk" }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try HelperProgram.path("husk-starter", variable: "HUSK_STARTER", environment: environment)
     }
 
     /// The descriptors (3 and up) husk's caller passed in: they, and no

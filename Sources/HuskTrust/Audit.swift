@@ -67,6 +67,9 @@ public enum Audit {
                 return report
             }
             report.packages = inventory.packages.count
+            for database in inventory.unread ?? [] {
+                report.findings.append(Finding(kind: "unchecked", message: "packages of \(database.database) not recorded (\(database.reason)): their advisories are not checked"))
+            }
             for package in inventory.packages {
                 for advisory in advisories {
                     guard let fix = advisory.affects(package, os: inventory.os) else { continue }

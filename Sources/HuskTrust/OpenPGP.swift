@@ -55,11 +55,7 @@ public final class OpenPGP {
     public static func trusting(keyFiles files: [String], scratch: String) throws -> OpenPGP {
         guard !files.isEmpty else { throw HuskError(.usage, "no trusted keys to verify signatures with") }
         // Short: GnuPG puts sockets there, and socket paths are limited to ~108 bytes.
-        var template = Array("\(scratch)/gpg-XXXXXX".utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw HuskError.io(errno, scratch, doing: "cannot make a private GnuPG home in")
-        }
-        let home = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let home = try FilePath.makeUniqueDirectory(prefix: "\(scratch)/gpg-")
         let pgp = try OpenPGP(home: home, temporary: true)
         for file in files {
             guard let bytes = FileManager.default.contents(atPath: file) else {

@@ -6,12 +6,12 @@ import HuskCore
 /// audit never needs to unpack an image.
 public struct PackageInventory: Codable, Equatable, Sendable {
     public struct Package: Codable, Hashable, Sendable, Comparable {
-        /// `deb`, `apk` (as in package URLs).
+        /// `deb`, `apk`, `rpm` (as in package URLs).
         public var type: String
         public var name: String
         public var version: String
         public var architecture: String?
-        /// The source package (Debian) or origin (Alpine), and its version.
+        /// The source package (Debian, RPM) or origin (Alpine), and its version.
         public var source: String?
         public var sourceVersion: String?
 
@@ -39,15 +39,27 @@ public struct PackageInventory: Codable, Equatable, Sendable {
         public var prettyName: String?
     }
 
-    /// Which databases were found (`var/lib/dpkg/status`, ...).
+    /// A package database found in the image but not read (damaged, or no
+    /// reader for its format here), and why: an inventory that knows it is
+    /// incomplete says so, and `husk audit` reports it.
+    public struct UnreadDatabase: Codable, Equatable, Sendable {
+        public var database: String
+        public var reason: String
+    }
+
+    /// Which databases were read (`var/lib/dpkg/status`, ...).
     public var databases: [String]
     public var os: OperatingSystem?
     public var packages: [Package]
+    /// Absent (not empty) when every database was read: the inventories of
+    /// images converted before this field existed keep their bytes.
+    public var unread: [UnreadDatabase]?
 
-    public init(databases: [String], os: OperatingSystem? = nil, packages: [Package]) {
+    public init(databases: [String], os: OperatingSystem? = nil, packages: [Package], unread: [UnreadDatabase]? = nil) {
         self.databases = databases
         self.os = os
         self.packages = packages
+        self.unread = unread
     }
 
     /// `/.husk/packages.json`.
@@ -55,10 +67,11 @@ public struct PackageInventory: Codable, Equatable, Sendable {
 
     /// The package databases read, relative to the image root: Debian and
     /// Ubuntu's dpkg status (and distroless images' status.d/ files), Alpine's
-    /// apk database.
+    /// apk database, the RPM database (`RPMDatabase`).
     public static func wants(_ path: String) -> Bool {
         path == dpkgStatus || path == apkInstalled || osRelease.contains(path)
             || (path.hasPrefix(dpkgStatusDirectory) && !path.hasSuffix(".md5sums"))
+            || RPMDatabase.wants(path)
     }
 
     /// etc/os-release is often a symlink to the other: a symlink's target is
@@ -87,8 +100,20 @@ public struct PackageInventory: Codable, Equatable, Sendable {
             }
             databases.append(path)
         }
+        var unread: [UnreadDatabase] = []
+        if let rpm = RPMDatabase.find(in: files) {
+            do {
+                packages += try RPMDatabase.packages(at: rpm.path, backend: rpm.backend, files: files)
+                databases.append(rpm.path)
+            } catch {
+                let reason = (error as? HuskError)?.message ?? "\(error)"
+                HuskLog.logger.warning("the package inventory leaves out \(rpm.path): \(reason)")
+                unread.append(UnreadDatabase(database: rpm.path, reason: reason))
+            }
+        }
         // A distroless status.d/ file may repeat what the status file says.
-        self.init(databases: databases, os: os, packages: Array(Set(packages)).sorted())
+        self.init(databases: databases, os: os, packages: Array(Set(packages)).sorted(),
+                  unread: unread.isEmpty ? nil : unread)
     }
 
     /// `ID=debian`, `VERSION_ID="12"`, `PRETTY_NAME="..."` (quotes optional).

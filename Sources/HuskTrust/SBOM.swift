@@ -143,16 +143,24 @@ public struct SBOM {
 
     // MARK: package URLs
 
-    /// `pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12`.
+    /// `pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12`;
+    /// an RPM's epoch is a qualifier (`pkg:rpm/fedora/zlib@1.2.13-5.fc40?arch=x86_64&distro=fedora-40&epoch=1`).
+    /// Qualifiers in key order, as the purl specification asks.
     func purl(_ package: PackageInventory.Package) -> String {
-        let namespace = package.type == "apk" ? (inventory.os?.id ?? "alpine") : (inventory.os?.id ?? "debian")
+        let defaultNamespace = ["apk": "alpine", "rpm": "redhat"][package.type] ?? "debian"
+        let namespace = inventory.os?.id ?? defaultNamespace
+        var version = package.version
         var qualifiers: [String] = []
         if let arch = package.architecture { qualifiers.append("arch=\(Self.escape(arch))") }
         if let os = inventory.os {
             qualifiers.append("distro=\(Self.escape(os.id + (os.versionID.map { "-" + $0 } ?? "")))")
         }
+        if package.type == "rpm", let colon = version.firstIndex(of: ":") {
+            qualifiers.append("epoch=\(Self.escape(String(version[..<colon])))")
+            version = String(version[version.index(after: colon)...])
+        }
         let query = qualifiers.isEmpty ? "" : "?" + qualifiers.joined(separator: "&")
-        return "pkg:\(package.type)/\(Self.escape(namespace))/\(Self.escape(package.name))@\(Self.escape(package.version))\(query)"
+        return "pkg:\(package.type)/\(Self.escape(namespace))/\(Self.escape(package.name))@\(Self.escape(version))\(query)"
     }
 
     /// Percent-encoding of everything but letters, digits and `.-_~`

@@ -13,7 +13,8 @@ struct Inspect: ParsableCommand {
         discussion: """
             Reads the squashfs file directly (no mount). --json prints one JSON object for scripts. \
             --packages lists the OS packages recorded when the image was converted (Debian and Ubuntu \
-            dpkg, Alpine apk): NAME VERSION ARCHITECTURE SOURCE, or JSON with --json. --sbom writes a \
+            dpkg, Alpine apk, RPM): NAME VERSION ARCHITECTURE SOURCE, or JSON with --json; a package \
+            database that could not be read is named on standard error. --sbom writes a \
             software bill of materials of them: SPDX 2.3 (spdx-json) or CycloneDX 1.5 (cyclonedx-json).
             """)
 
@@ -37,6 +38,9 @@ struct Inspect: ParsableCommand {
         if packages || sbom != nil {
             guard let inventory = try PackageInventory.read(imageAt: image) else {
                 throw HuskError(.notFound, "\(image) has no package inventory (converted by an older Husk, or not by Husk): convert it again")
+            }
+            for database in inventory.unread ?? [] {
+                HuskLog.logger.warning("\(image): the inventory leaves out \(database.database): \(database.reason)")
             }
             if let sbom {
                 let name = String((image.split(separator: "/").last ?? "image").replacingOccurrences(of: ".sqsh", with: ""))
