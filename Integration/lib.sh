@@ -54,6 +54,16 @@ lib_work() { # NAME [make-busybox-oci.py options]
     IMG=$W/bb.sqsh
 }
 
+lib_alive() { # PGREP-ARGS...: this user's live processes that match (zombies
+    # left out: an orphan's exit status waits for whatever reaps it, and
+    # some machines' PID 1 reaps late)
+    local pid state
+    for pid in $(pgrep -u "$(id -u)" "$@"); do
+        state=$(ps -o stat= -p "$pid" 2>/dev/null) || continue
+        case $state in Z*) ;; *) echo "$pid" ;; esac
+    done
+}
+
 lib_show() { # FILE [LABEL]: print a captured file indented, at most 60 lines
     local file=$1 label=${2:-}
     [ -s "$file" ] || return 0

@@ -3,7 +3,9 @@ import HuskCore
 /// The container's environment, reproducible by default (DESIGN.md §3).
 /// Lowest to highest precedence:
 /// 1. base: PATH (image's, else a standard default), HOME, USER, LOGNAME,
-///    SHELL from the user's entry, TERM, LANG, LC_*, TZ, HUSK_CONTAINER, HUSK_NAME;
+///    SHELL from the user's entry, TERM, LANG, LC_*, TZ, HUSK_CONTAINER, HUSK_NAME,
+///    and under an MPI launcher the transport choice that works across user
+///    namespaces (`MPILaunchDefaults`);
 ///    (with `--env-passthrough all`, every host variable sits here too, below
 ///    the image's, which is what Singularity does);
 /// 2. the image config's `Env`;
@@ -72,6 +74,10 @@ public struct ContainerEnvironment {
         for (name, value) in host where Self.matches(name, Self.baseHostPatterns) { env[name] = value }
         env["HUSK_CONTAINER"] = containerPath
         env["HUSK_NAME"] = containerName
+        // Below everything else: the image or the job may choose otherwise.
+        if passThrough != .none {
+            for (name, value) in MPILaunchDefaults.apply(host: host) { env[name] = value }
+        }
 
         for entry in imageEnv {
             let (name, value) = Self.split(entry)

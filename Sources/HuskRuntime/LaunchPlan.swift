@@ -104,6 +104,9 @@ public struct LaunchPlan: Equatable, Sendable {
     public var keptDescriptors: [Int32] = []
     /// Husk's own state on the host, hidden wherever a bind would show it.
     public var protectedPaths: [ProtectedPath] = []
+    /// Seconds the container may outlive the process that started husk
+    /// before it is ended (Slurm jobs: `SlurmJob.orphanGrace`); nil: never.
+    public var orphanGrace: Int?
 
     public struct ProtectedPath: Equatable, Sendable {
         public var path: String
@@ -162,6 +165,7 @@ public struct LaunchPlan: Equatable, Sendable {
         for argument in arguments { try out.add("arg", argument) }
         for fd in keptDescriptors { try out.add("keep_fd", "\(fd)") }
         for protected in protectedPaths { try out.add("protect", protected.path, protected.what) }
+        if let orphanGrace, orphanGrace > 0 { try out.add("orphan_grace", "\(orphanGrace)") }
         return out.bytes
     }
 }

@@ -59,6 +59,7 @@ static void default_fatal_signals(void) {
 
 int main(int argc, char **argv) {
     default_fatal_signals();
+    pid_t launcher = getppid();
     struct plan plan;
     plan_read(plan_fd(argc, argv), &plan);
     mode_t saved_umask = umask(0);
@@ -66,7 +67,7 @@ int main(int argc, char **argv) {
     if (plan.join) {
         /* husk exec instance://NAME: the instance built everything already. */
         join_namespaces(&plan);
-        int alive = fork_and_supervise(0, plan.name, 0);
+        int alive = fork_and_supervise(0, plan.name, 0, plan.orphan_grace, launcher);
         if (plan.cwd && chdir(plan.cwd) < 0)
             (void)chdir("/");
         int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -114,7 +115,7 @@ int main(int argc, char **argv) {
     if (plan.pid1 && unshare(CLONE_NEWPID) < 0)
         fail_errno(errno, NULL, "unshare(CLONE_NEWPID)");
 
-    int alive = fork_and_supervise(server, plan.name, plan.pid1);
+    int alive = fork_and_supervise(server, plan.name, plan.pid1, plan.orphan_grace, launcher);
     /* Child from here on; the starter supervises and never returns. */
 
     /* The host's /proc, kept across pivot_root: the subreaper finds the

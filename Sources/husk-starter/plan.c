@@ -58,6 +58,9 @@
  *                                      exec
  *   protect  /host/dir WHAT          * Husk's own state (WHAT names it for
  *                                      messages): hidden where a bind shows it
+ *   orphan_grace SECONDS               when the process that started husk dies
+ *                                      (a Slurm job script killed by scancel):
+ *                                      SIGTERM, then SIGKILL after SECONDS
  *
  * bind and tmpfs records are performed in the order they appear.
  * Unknown keys are an error (husk and husk-starter from different builds).
@@ -108,7 +111,7 @@ enum key {
     K_VERSION, K_NAME, K_JOIN, K_IMAGE, K_ROOTFS, K_OFFSET, K_UID, K_GID, K_CTR_UID, K_CTR_GID,
     K_FAKEROOT, K_WRITABLE_TMPFS, K_PID, K_NET, K_IPC, K_UTS, K_HOSTNAME, K_RLIMIT, K_CAPS,
     K_SECCOMP, K_SERVER_SECCOMP, K_NEWUIDMAP, K_NEWGIDMAP, K_SUBUID, K_SUBGID, K_FILE, K_BIND, K_TMPFS, K_SYMLINK,
-    K_CWD, K_MKDIR, K_ENV, K_ARG, K_KEEP_FD, K_PROTECT, K_COUNT
+    K_CWD, K_MKDIR, K_ENV, K_ARG, K_KEEP_FD, K_PROTECT, K_ORPHAN_GRACE, K_COUNT
 };
 
 static const struct key_spec {
@@ -135,6 +138,7 @@ static const struct key_spec {
     [K_CWD] = {"cwd", 1, 0, 0},           [K_MKDIR] = {"mkdir", 1, 1, 0},
     [K_ENV] = {"env", 1, 1, 0},           [K_ARG] = {"arg", 1, 1, 0},
     [K_KEEP_FD] = {"keep_fd", 1, 1, 0},   [K_PROTECT] = {"protect", 2, 1, 0},
+    [K_ORPHAN_GRACE] = {"orphan_grace", 1, 0, 0},
 };
 
 static int lookup_key(const char *name) {
@@ -283,6 +287,11 @@ static int apply(struct parser *ps, struct plan *plan, struct ids_seen *ids, int
     case K_FAKEROOT: return parse_bool(ps, key, f[0], &plan->fakeroot);
     case K_WRITABLE_TMPFS: return parse_bool(ps, key, f[0], &plan->writable_tmpfs);
     case K_PID: return parse_bool(ps, key, f[0], &plan->pid1);
+    case K_ORPHAN_GRACE:
+        if (parse_num(ps, key, f[0], 10, 86400, &n) < 0)
+            return -1;
+        plan->orphan_grace = (int)n;
+        return 0;
     case K_NET: return parse_bool(ps, key, f[0], &plan->net);
     case K_IPC: return parse_bool(ps, key, f[0], &plan->ipc);
     case K_UTS: return parse_bool(ps, key, f[0], &plan->uts);

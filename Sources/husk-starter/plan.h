@@ -66,6 +66,10 @@ struct plan {
     uid_t uid, ctr_uid;
     gid_t gid, ctr_gid;
     int fakeroot, writable_tmpfs, pid1;
+    /* Seconds the container may outlive the process that started husk (then
+       SIGTERM, and SIGKILL after them); 0: it lives on (nohup). Set in Slurm
+       jobs, whose process tracking loses a container its job script left. */
+    int orphan_grace;
     int net, ipc, uts;  /* more namespaces: loopback-only network, IPC, host name */
     const char *hostname;
     struct rlimit_rec *rlimits;

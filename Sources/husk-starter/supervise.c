@@ -55,12 +55,21 @@ static void block_signals(void) {
         fail_errno(errno, NULL, "blocking signals");
 }
 
+/* The starter's own signals: its launcher died (the parent-death signal)
+   and the grace after that ran out. Blocked and read from the signalfd. */
+#define LAUNCHER_DIED SIGRTMIN
+#define GRACE_OVER SIGALRM
+
 static int signal_fd(void) {
     sigset_t set;
     sigemptyset(&set);
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
         sigaddset(&set, forwarded[i]);
     sigaddset(&set, SIGCHLD);
+    sigaddset(&set, LAUNCHER_DIED);
+    sigaddset(&set, GRACE_OVER);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        fail_errno(errno, NULL, "blocking signals");
     int fd = signalfd(-1, &set, SFD_CLOEXEC);
     if (fd < 0)
         fail_errno(errno, NULL, "signalfd");
@@ -214,8 +223,17 @@ pid_t start_fuse_server(husk_sqfuse *fs, const struct plan *plan) {
         _exit(HUSK_EXIT_FAILURE);
     int keep[] = {husk_sqfuse_fd(fs), husk_sqfuse_image_fd(fs)};
     close_fds_except(keep, 2);
-    /* The forwarded signals stay blocked: the supervisor decides when the
-       server ends (SIGKILL, after the container). */
+    /* The signals the starter forwards are blocked here: a signal to the
+       whole process group (Ctrl-C, mpirun or Slurm's scancel, which
+       signal every process of a step) must reach the command, which may
+       still read its image while it cleans up. The supervisor decides
+       when the server ends (SIGKILL, after the container). */
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaddset(&set, forwarded[i]);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        _exit(HUSK_EXIT_FAILURE);
     confine_fuse_server(plan);
     for (;;) {
         struct pollfd p = {.fd = husk_sqfuse_fd(fs), .events = POLLIN};
@@ -234,17 +252,43 @@ pid_t start_fuse_server(husk_sqfuse *fs, const struct plan *plan) {
 
 /* ---- the starter and the command's supervisor --------------------------- */
 
+/* Slurm's proctrack/linuxproc finds a job's processes by their parents:
+   when scancel's SIGTERM kills a job script that did not exec husk, the
+   starter is reparented away and Slurm's SIGKILL never comes. So the
+   starter does what Slurm would: SIGTERM to the command, SIGKILL after the
+   grace (the command got Slurm's own SIGTERM already; a second one does no
+   harm). Armed late: unsharing the user namespace clears the signal. */
+static void watch_launcher(int orphan_grace, pid_t launcher) {
+    if (orphan_grace <= 0)
+        return;
+    if (prctl(PR_SET_PDEATHSIG, LAUNCHER_DIED) < 0)
+        fail_errno(errno, NULL, "prctl(PR_SET_PDEATHSIG)");
+    if (getppid() != launcher) /* gone already */
+        kill(getpid(), LAUNCHER_DIED);
+}
+
 /* The starter's loop: forward signals to CHILD, exit with its status.  If
    SERVER ends first, the container cannot read its image any more. */
-static _Noreturn void supervise_container(pid_t child, pid_t server, const char *name) {
+static _Noreturn void supervise_container(pid_t child, pid_t server, const char *name, int orphan_grace,
+                                          pid_t launcher) {
     int sfd = signal_fd();
     int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    watch_launcher(orphan_grace, launcher);
     for (;;) {
         struct signalfd_siginfo si;
         ssize_t n = read(sfd, &si, sizeof si);
         if (n != (ssize_t)sizeof si) {
             if (n < 0 && errno != EINTR)
                 fail_errno(errno, NULL, "reading signals");
+            continue;
+        }
+        if ((int)si.ssi_signo == LAUNCHER_DIED) {
+            kill(child, SIGTERM);
+            alarm((unsigned)orphan_grace);
+            continue;
+        }
+        if ((int)si.ssi_signo == GRACE_OVER) {
+            kill(child, SIGKILL); /* its SIGCHLD ends the loop below */
             continue;
         }
         if (si.ssi_signo != SIGCHLD) {
@@ -263,13 +307,19 @@ static _Noreturn void supervise_container(pid_t child, pid_t server, const char 
                 _exit(exit_code_of(status));
             }
             if (w == server) {
+                kill(child, SIGKILL);
+                kill_descendants(procfd);
+                /* SIGKILL comes from outside (the OOM killer, kill -9 of
+                   the process group); anything else is the server failing
+                   on what it read. */
+                if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                    fail("the FUSE server of %s was killed (signal 9, from outside: the OOM killer or "
+                         "kill -9): the container could not read its image any more", name);
                 char why[64];
                 if (WIFSIGNALED(status))
                     snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
                 else
                     snprintf(why, sizeof why, "exit status %d", WEXITSTATUS(status));
-                kill(child, SIGKILL);
-                kill_descendants(procfd);
                 fail("the FUSE server of %s ended (%s): the image file is damaged or changed while "
                      "in use; check it with husk inspect, or copy or convert it again",
                      name, why);
@@ -278,7 +328,7 @@ static _Noreturn void supervise_container(pid_t child, pid_t server, const char 
     }
 }
 
-int fork_and_supervise(pid_t server, const char *name, int pid1) {
+int fork_and_supervise(pid_t server, const char *name, int pid1, int orphan_grace, pid_t launcher) {
     block_signals();
     (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
     int alive[2];
@@ -292,7 +342,7 @@ int fork_and_supervise(pid_t server, const char *name, int pid1) {
         /* The starter keeps nothing but the pipe: bind sources, Husk's
            state directories and the caller's descriptors are the child's. */
         close_fds_except(&alive[1], 1);
-        supervise_container(child, server, name);
+        supervise_container(child, server, name, orphan_grace, launcher);
     }
     close(alive[1]);
     /* PID 1 dies with the starter, and the kernel kills its namespace; a

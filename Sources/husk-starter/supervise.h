@@ -21,8 +21,10 @@ pid_t start_fuse_server(husk_sqfuse *fs, const struct plan *plan);
    kills the container and exits 255.  It never returns.  The child returns
    with those signals blocked and the read end of a pipe that reaches EOF
    when the starter dies; with PID1 it also dies with SIGKILL then. NAME is
-   the image's, for messages. */
-int fork_and_supervise(pid_t server, const char *name, int pid1);
+   the image's, for messages. With ORPHAN_GRACE (seconds, 0: never), the
+   death of LAUNCHER (the process that started husk) ends the container as
+   Slurm would: SIGTERM, then SIGKILL after ORPHAN_GRACE seconds. */
+int fork_and_supervise(pid_t server, const char *name, int pid1, int orphan_grace, pid_t launcher);
 
 /* In the child, after the root is built and privileges dropped: fork the
    command and return in it (signals restored).  This process stays as the

@@ -145,7 +145,8 @@ struct RunFlags: ParsableArguments {
 
     /// Becomes husk-starter running `arguments` in the image.
     func launch(_ planner: LaunchPlanner, arguments: [String]) throws -> Never {
-        let plan = try planner.plan(arguments: arguments)
+        var plan = try planner.plan(arguments: arguments)
+        plan.orphanGrace = SlurmJob.orphanGrace(environment: ProcessInfo.processInfo.environment)
         let starter = try Launcher.starterPath(environment: ProcessInfo.processInfo.environment)
         try Launcher.exec(plan, starter: starter)
     }

@@ -41,6 +41,23 @@ import HuskCore
         #expect(env["SLURMX"] == nil)
     }
 
+    @Test func ranksOfAnMPILauncherGetTheTransportThatWorksAcrossUserNamespaces() {
+        let mpirun = dict(environment(host: ["OMPI_COMM_WORLD_RANK": "0"]).resolve())
+        #expect(mpirun["OMPI_MCA_btl_vader_single_copy_mechanism"] == "none")
+        #expect(mpirun["PMIX_MCA_gds"] == nil, "mpirun's ranks talk to orted, not a PMIx server of the host's")
+        let srun = dict(environment(host: ["PMIX_RANK": "1", "SLURM_STEP_ID": "0"]).resolve())
+        #expect(srun["OMPI_MCA_btl_vader_single_copy_mechanism"] == "none" && srun["PMIX_MCA_gds"] == "hash")
+        // Not under a launcher: nothing added, the environment stays the image's.
+        #expect(dict(environment(host: ["SLURM_JOB_ID": "42"]).resolve())["OMPI_MCA_btl_vader_single_copy_mechanism"] == nil)
+        // The job's and the image's choice win.
+        let chosen = dict(environment(host: ["PMIX_RANK": "1", "OMPI_MCA_btl_vader_single_copy_mechanism": "cma"],
+                                      image: ["PMIX_MCA_gds=ds21"]).resolve())
+        #expect(chosen["OMPI_MCA_btl_vader_single_copy_mechanism"] == "cma" && chosen["PMIX_MCA_gds"] == "ds21")
+        var clean = environment(host: ["PMIX_RANK": "1"])
+        clean.passThrough = .none
+        #expect(dict(clean.resolve())["PMIX_MCA_gds"] == nil)
+    }
+
     @Test func cleanenvPassesNoHostVariables() {
         var environment = environment(host: ["SLURM_JOB_ID": "42", "TERM": "xterm"])
         environment.passThrough = .none
@@ -98,5 +115,16 @@ import HuskCore
         #expect(try ContainerEnvironment.parseAssignment("A_1=x=y", what: "--env") == ("A_1", "x=y"))
         #expect(throws: HuskError.self) { try ContainerEnvironment.parseAssignment("A", what: "--env") }
         #expect(throws: HuskError.self) { try ContainerEnvironment.parseAssignment("A-B=1", what: "--env") }
+    }
+}
+
+@Suite struct SlurmJobTests {
+    @Test func orphanGraceIsSlurmsKillWaitInsideAJobOnly() {
+        let conf = "# KillWait=99 in a comment\nClusterName=x\nSlurmctldHost=a  killwait=7 MinJobAge=30\n"
+        #expect(SlurmJob.orphanGrace(environment: [:], read: { _ in conf }) == nil, "outside a job: nohup semantics")
+        #expect(SlurmJob.orphanGrace(environment: ["SLURM_JOB_ID": "5", "SLURM_CONF": "/c"],
+                                     read: { $0 == "/c" ? conf : nil }) == 7)
+        #expect(SlurmJob.orphanGrace(environment: ["SLURM_JOB_ID": "5"], read: { _ in nil }) == 30, "Slurm's default")
+        #expect(SlurmJob.killWait(in: "KillWait=forever\n") == nil)
     }
 }
