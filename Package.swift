@@ -13,6 +13,9 @@ let package = Package(
         .executable(name: "husk", targets: ["husk"]),
         .executable(name: "husk-starter", targets: ["husk-starter"]),
         .executable(name: "husk-rpmdb", targets: ["husk-rpmdb"]),
+        // The Slurm SPANK plugin (libhusk_spank.so) and what its tasks run.
+        .library(name: "husk_spank", type: .dynamic, targets: ["HuskSpank"]),
+        .executable(name: "husk-spank-task", targets: ["husk-spank-task"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,6 +75,9 @@ let package = Package(
         .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
         // Reads an image's RPM database with librpm in a confined process of its own.
         .executableTarget(name: "husk-rpmdb", dependencies: ["CLibRPM", "CLibSeccomp"]),
+        // srun --husk-image: C against Debian's libslurm-dev spank.h; Slurm provides the spank_* symbols.
+        .target(name: "HuskSpank"),
+        .executableTarget(name: "husk-spank-task"),
         .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp", "CLibCap"]),
         // Site policy and package inventory (DESIGN.md §5): below HuskRuntime,
         // which enforces the policy on every run path before anything is mounted.

@@ -4,13 +4,14 @@
 # localhost, with proctrack/linuxproc and task/none (no cgroups needed),
 # PMIx and PMI-2 for MPI, and the husk SPANK plugin when it is given.
 #
-# Usage: start-slurm.sh DIR [SPANK_PLUGIN.so]
+# Usage: start-slurm.sh DIR [SPANK_PLUGIN.so [PLUGIN ARGS...]]
 # DIR receives slurm.conf, plugstack.conf, state and logs; jobs read the
 # configuration through SLURM_CONF=DIR/slurm.conf. Stop with stop-slurm.sh DIR.
 # The node claims 16 CPUs whatever the machine has (config_overrides), so
 # a 16-task array runs its tasks at once, as on a real node.
 set -euo pipefail
 dir=$1 plugin=${2:-}
+shift $(($# < 2 ? $# : 2))
 [ "$(id -u)" -eq 0 ] || { echo "start-slurm.sh: run as root" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/stop-slurm.sh" "$dir" 2>/dev/null || true
@@ -25,7 +26,7 @@ for _ in $(seq 50); do munge -n </dev/null >/dev/null 2>&1 && break; sleep 0.1; 
 munge -n </dev/null | unmunge >/dev/null || { echo "start-slurm.sh: munge does not work" >&2; exit 1; }
 
 : >"$dir/plugstack.conf"
-[ -n "$plugin" ] && echo "optional $plugin" >"$dir/plugstack.conf"
+[ -n "$plugin" ] && echo "optional $plugin $*" >"$dir/plugstack.conf"
 memory=$(awk '/MemTotal/ {print int($2 / 1024 / 2)}' /proc/meminfo)
 cat >"$dir/slurm.conf" <<CONF
 ClusterName=husk-test

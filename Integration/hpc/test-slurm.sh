@@ -118,4 +118,35 @@ check "srun --mpi=pmi2 -n 2: each task finds its PMI_FD open inside and PMI_RANK
     [ "$out" = "0/2 open
 1/2 open" ] || { echo "$out"; exit 1; }'
 
+# The SPANK plugin (start-slurm.sh loads it when Scripts/test gives it).
+if srun --help 2>&1 | grep -q -- "--husk-image"; then
+    check "srun --husk-image=IMG -n 2: each task runs inside the image (no /etc/debian_version), no HUSK_SPANK_ variable" sh -c '
+        out=$(timeout 120 srun -n 2 --husk-image="$IMG" sh -c "test ! -e /etc/debian_version && test -x /bin/busybox &&
+            ! env | grep -q HUSK_SPANK_ && echo task \$SLURM_PROCID" | sort)
+        [ "$out" = "task 0
+task 1" ] || { echo "$out"; exit 1; }'
+    mkdir -p "$W/data" && echo spank-data >"$W/data/file"
+    check "srun --husk-mounts=SRC:/data:ro --husk-workdir=/data: bound read-only, and the working directory" sh -c '
+        out=$(timeout 120 srun -n 1 --husk-image="$IMG" --husk-mounts="$W/data:/data:ro" --husk-workdir=/data \
+            sh -c "cat file; pwd; touch x 2>/dev/null && echo writable")
+        [ "$out" = "spank-data
+/data" ] || { echo "$out"; exit 1; }'
+    check "srun --husk-image: the step's exit code is the container's (6)" sh -c '
+        timeout 120 srun -n 1 --husk-image="$IMG" sh -c "exit 6" 2>/dev/null; [ $? -eq 6 ]'
+    check "srun --husk-image=oci:LAYOUT -n 4 with a fresh cache: one conversion for the step" sh -c '
+        HUSK_CACHEDIR=$W/spank-cache timeout 300 srun -n 4 --husk-image=oci:"$W/bb-oci" true &&
+        [ "$(find "$W/spank-cache/images" -name "*.sqsh" | wc -l)" -eq 1 ]'
+    check "srun without --husk-image: tasks run on the host as before" sh -c '
+        timeout 120 srun -n 1 test -e /etc/debian_version'
+    check "a missing image: the step fails with husk's one line, no task runs the command" sh -c '
+        ! timeout 120 srun -n 1 --husk-image="$W/missing.sqsh" sh -c "echo ran" >"$W/missing.out" 2>"$W/missing.err" &&
+        ! grep -q ran "$W/missing.out" && grep -q "^husk: .*missing.sqsh" "$W/missing.err"'
+    check "every --husk-* option srun lists is documented in Man/husk_spank.8" sh -c '
+        for option in $(srun --help 2>&1 | grep -o -- "--husk-[a-z]*" | sort -u); do
+            grep -q -- "Fl -${option#--}" "$1" || { echo "$option is not in $1"; exit 1; }
+        done' _ "${HUSK_MAN:-$here/../../Man}/husk_spank.8"
+else
+    skip "the husk SPANK plugin (srun --husk-image)" "the running Slurm does not load it (start-slurm.sh DIR libhusk_spank.so husk=PATH)"
+fi
+
 summary
