@@ -215,8 +215,8 @@ let runDiscussion = """
     --pid, --net, --ipc, --uts/--hostname and --containall (--contain --pid --ipc --cleanenv) separate \
     more; --rlimit lowers resource limits.
 
-    HOST LIBRARIES: --nv binds the host's NVIDIA driver libraries (the list nvidia-container-cli list \
-    --libraries --binaries gives when it is installed, else those of ldconfig -p named libcuda, \
+    HOST LIBRARIES: --nv binds the host's NVIDIA driver libraries (those nvidia-container-cli lists when \
+    it is installed, else those of ldconfig -p named libcuda, \
     libcudadebugger, libnvidia-*, libnvcuvid, libnvoptix, libEGL_nvidia, libGLX_nvidia, libGLESv1_CM_nvidia, \
     libGLESv2_nvidia, libvdpau_nvidia) one file each into /.husk/host/lib, and nvidia-smi, nvidia-debugdump, \
     nvidia-persistenced, nvidia-cuda-mps-control and nvidia-cuda-mps-server from PATH into /.husk/host/bin; \
@@ -227,7 +227,8 @@ let runDiscussion = """
     without GPUs. --bind-mpi binds the host's MPI into an image that has none: the libraries of its library \
     directory (mpicc -showme:libdirs, mpicc -show, else libmpi in ldconfig -p) and every library they need \
     but glibc's own, found from their DT_NEEDED entries as the dynamic loader finds them, into \
-    /.husk/host/lib, and its plugin directories (ompi_info's pkglibdir, PMIx's, UCX's), help texts and \
+    /.husk/host/lib, and its plugin directories (openmpi* beside its libraries, else ompi_info's \
+    pkglibdir; PMIx's, UCX's), help texts and \
     configuration at their own paths; run it under the host's mpirun or srun (mpirun -np 4 husk exec \
     --bind-mpi IMAGE ./app). The image's glibc must be at least the newest GLIBC_x.y those libraries need: \
     when it is older, or the image has no glibc (busybox, musl), husk fails with one line saying so. \
