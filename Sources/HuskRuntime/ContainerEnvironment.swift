@@ -11,7 +11,9 @@ import HuskCore
 /// 2. the image config's `Env`;
 /// 3. host variables on the pass-through list (scheduler, MPI, GPU, DISPLAY,
 ///    site additions, `--env-passthrough` patterns); none with `--cleanenv`;
-/// 4. `--env-file`, then host `HUSK_ENV_NAME=value`, then `--env NAME=value`.
+/// 4. `--env-file`, then host `HUSK_ENV_NAME=value`, then `--env NAME=value`;
+/// 5. with `--nv`, `--rocm`, `--bind-mpi`: Husk's directories of host
+///    libraries and programs in front of LD_LIBRARY_PATH and PATH.
 /// Nothing else from the host gets in.
 public struct ContainerEnvironment {
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -50,6 +52,11 @@ public struct ContainerEnvironment {
     public var sitePatterns: [String] = []
     public var envFileEntries: [(String, String)] = []
     public var explicit: [(String, String)] = []
+    /// `--nv`, `--rocm`, `--bind-mpi`: directories put in front of
+    /// LD_LIBRARY_PATH and PATH after everything else (also in front of an
+    /// `--env LD_LIBRARY_PATH=…`), so the host's libraries are found first.
+    public var prependedLibraryPath: [String] = []
+    public var prependedPath: [String] = []
 
     public init(host: [String: String], imageEnv: [String], identity: Identity, containerPath: String,
                 containerName: String) {
@@ -100,6 +107,10 @@ public struct ContainerEnvironment {
             env[String(name.dropFirst(9))] = value
         }
         for (name, value) in explicit { env[name] = value }
+        for (name, dirs) in [("LD_LIBRARY_PATH", prependedLibraryPath), ("PATH", prependedPath)] where !dirs.isEmpty {
+            let rest = (env[name] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty && !dirs.contains($0) }
+            env[name] = (dirs + rest).joined(separator: ":")
+        }
         return env.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { "\($0.key)=\($0.value)" }
     }
 

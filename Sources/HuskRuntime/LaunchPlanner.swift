@@ -15,6 +15,9 @@ public struct LaunchPlanner {
     /// The site's (husk.toml(5)): checked before anything is mounted; adds
     /// its binds and variables.
     public var policy = SitePolicy()
+    /// The host as `--nv`, `--rocm` and `--bind-mpi` see it (nil: the real
+    /// host, with `hostEnvironment`'s PATH).
+    public var hostProbe: HostProbe?
 
     public init(image: RuntimeImage, options: RunOptions, user: UserIdentity,
                 hostEnvironment: [String: String], currentDirectory: String) {
@@ -67,6 +70,8 @@ public struct LaunchPlanner {
                   content: IdentityFiles.group(image: try imageText("etc/group"), user: inside)),
         ]
         plan.binds = try binds(inside: inside, hidden: state.map(\.path))
+        let hostLibraries = try self.hostLibraries()
+        plan.binds += hostLibraries?.binds ?? []
         plan.protectedPaths = state.map { .init(path: $0.path, what: $0.what) }
         plan.keptDescriptors = Launcher.inheritedDescriptors
         plan.serverSeccomp = try SeccompFilter.fuseServer().program
@@ -81,9 +86,29 @@ public struct LaunchPlanner {
         if plan.workingDirectory == image.config?.WorkingDir, !image.has(String(plan.workingDirectory.dropFirst())) {
             plan.directories = [plan.workingDirectory]  // OCI runtimes create a missing WorkingDir
         }
-        plan.environment = try environment(inside: inside).resolve()
+        plan.environment = try environment(inside: inside, hostLibraries: hostLibraries).resolve()
         plan.arguments = arguments
         return plan
+    }
+
+    /// `--nv`, `--rocm`, `--bind-mpi`: the host's files to bind and the
+    /// directories for LD_LIBRARY_PATH and PATH; warnings are printed here.
+    /// Throws when `--bind-mpi` finds no MPI or the image's glibc cannot
+    /// load it.
+    public func hostLibraries() throws -> HostLibrarySet? {
+        guard options.hostLibraries else { return nil }
+        let probe = hostProbe ?? HostProbe.live(environment: hostEnvironment)
+        var set = HostLibrarySet()
+        // Under --contain /dev is a fresh tmpfs: the GPU nodes are bound into it.
+        if options.nv { set.merge(HostLibraries.nvidia(probe, devices: options.contain)) }
+        if options.rocm { set.merge(HostLibraries.rocm(probe, devices: options.contain)) }
+        if options.bindMPI {
+            let mpi = try HostLibraries.mpi(probe)
+            try GlibcCheck.check(mpi, image: GlibcCheck.imageLibc(image, machine: probe.machine), imageName: image.name)
+            set.merge(mpi)
+        }
+        for warning in set.warnings { HuskLog.logger.warning("\(warning)") }
+        return set
     }
 
     /// The default filter; none with `--security seccomp=unconfined`; a
@@ -100,7 +125,15 @@ public struct LaunchPlanner {
         plan.join = instance.pid
         plan.fakeroot = instance.fakeroot
         plan.workingDirectory = options.workingDirectory ?? BindOption.normalize(currentDirectory)
-        plan.environment = try planner.environment(inside: inside).resolve()
+        // The instance's binds are made: --nv and the like only put their
+        // directories in front of LD_LIBRARY_PATH and PATH.
+        var joined: HostLibrarySet?
+        if options.hostLibraries {
+            joined = HostLibrarySet()
+            joined?.libraryPath = [HostLibraries.libraryDirectory]
+            joined?.path = options.nv || options.rocm ? [HostLibraries.binaryDirectory] : []
+        }
+        plan.environment = try planner.environment(inside: inside, hostLibraries: joined).resolve()
         plan.resourceLimits = try options.rlimits.map { try ResourceLimit(parsing: $0) }
         let capabilities = try planner.capabilitySet()
         plan.capabilities = capabilities.mask
@@ -283,7 +316,7 @@ public struct LaunchPlanner {
         return "/"
     }
 
-    public func environment(inside: UserIdentity) throws -> ContainerEnvironment {
+    public func environment(inside: UserIdentity, hostLibraries: HostLibrarySet? = nil) throws -> ContainerEnvironment {
         let shell = image.has(String(inside.shell.dropFirst())) ? inside.shell : "/bin/sh"
         let home = try homeBind()?.destination ?? (options.fakeroot ? "/root" : inside.home)
         var environment = ContainerEnvironment(
@@ -309,6 +342,8 @@ public struct LaunchPlanner {
             environment.envFileEntries = try ContainerEnvironment.parseEnvFile(text, path: file)
         }
         environment.explicit = try options.environment.map { try ContainerEnvironment.parseAssignment($0, what: "--env") }
+        environment.prependedLibraryPath = hostLibraries?.libraryPath ?? []
+        environment.prependedPath = hostLibraries?.path ?? []
         return environment
     }
 

@@ -30,6 +30,15 @@ public struct RunOptions: Sendable {
     public var addCaps: [String] = []
     public var dropCaps: [String] = []
     public var mode: Mode = .auto
+    /// Bind the host's NVIDIA driver libraries, tools and devices (`--nv`).
+    public var nv = false
+    /// The same for AMD ROCm (`--rocm`).
+    public var rocm = false
+    /// Bind the host's MPI libraries into the image (`--bind-mpi`).
+    public var bindMPI = false
+
+    /// Whether any host libraries are asked for.
+    public var hostLibraries: Bool { nv || rocm || bindMPI }
 
     /// How a squashfs image becomes the root: FUSE-mounted (`fuse`), or
     /// extracted once into a cache (`extract`); `auto` extracts only when

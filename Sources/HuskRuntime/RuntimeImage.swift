@@ -34,6 +34,40 @@ public struct RuntimeImage {
     /// A regular file of the image (e.g. `etc/passwd`), nil if absent.
     public func readFile(_ path: String) throws -> [UInt8]? { try fileReader(path) }
 
+    /// The target of a symlink of the image (`lib` -> `usr/lib`), nil if
+    /// `path` is not one.
+    public func readLink(_ path: String) -> String? {
+        if let squashReader { return (try? squashReader.readLink(path)) ?? nil }
+        var st = stat()
+        guard lstat(self.path + "/" + path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return nil }
+        return try? FileManager.default.destinationOfSymbolicLink(atPath: self.path + "/" + path)
+    }
+
+    /// `path` (relative to the image root) with the image's symlinks
+    /// resolved inside the image, as they would be at run time; nil when
+    /// some part is missing or the links go round.
+    public func resolve(_ path: String) -> String? {
+        var pending = path.split(separator: "/").map(String.init)
+        var done: [String] = []
+        var hops = 0
+        while !pending.isEmpty {
+            let part = pending.removeFirst()
+            if part == "." || part.isEmpty { continue }
+            if part == ".." { _ = done.popLast(); continue }
+            let candidate = (done + [part]).joined(separator: "/")
+            if let target = readLink(candidate) {
+                hops += 1
+                if hops > 40 { return nil }
+                if target.hasPrefix("/") { done = [] }
+                pending = target.split(separator: "/").map(String.init) + pending
+                continue
+            }
+            guard has(candidate) else { return nil }
+            done.append(part)
+        }
+        return done.joined(separator: "/")
+    }
+
     /// Whether the image has an entry at `path` (relative to its root).
     public func has(_ path: String) -> Bool {
         if let squashReader { return (try? squashReader.entryExists(path)) ?? false }

@@ -129,6 +129,18 @@ public final class SquashReader {
         try withInode(imagePath) { _ in true } ?? false
     }
 
+    /// The target of the symlink at `imagePath`, or nil if it is not one.
+    public func readLink(_ imagePath: String) throws -> String? {
+        try withInode(imagePath) { inode in
+            let type = UInt32(inode.pointee.base.type)
+            guard type == SQFS_INODE_SLINK.rawValue || type == SQFS_INODE_EXT_SLINK.rawValue else { return nil }
+            let size = Int(husk_sqfs_inode_symlink_size(inode))
+            guard size <= Int(inode.pointee.payload_bytes_available) else { return nil }
+            let bytes = UnsafeRawBufferPointer(start: husk_sqfs_inode_symlink_target(inode), count: size)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
     /// The content of the regular file at `imagePath`, or nil if there is none.
     public func readFile(_ imagePath: String, limit: Int = 64 << 20) throws -> [UInt8]? {
         try withInode(imagePath) { inode in try readContent(inode, imagePath: imagePath, limit: limit) }

@@ -93,6 +93,15 @@ struct RunFlags: ParsableArguments {
         valueName: "auto|fuse|extract"))
     var mode: RunOptions.Mode = .auto
 
+    @Flag(name: .long, help: "NVIDIA GPUs: bind the host's driver libraries into /.husk/host/lib (first in LD_LIBRARY_PATH), nvidia-smi and the other driver tools into /.husk/host/bin (first in PATH); warns and goes on without GPUs when the host has no NVIDIA driver.")
+    var nv = false
+
+    @Flag(name: .long, help: "AMD GPUs: bind the host's ROCm libraries (libamdhip64, libhsa-runtime64, ...) and rocm-smi as --nv does; warns and goes on without GPUs when the host has none.")
+    var rocm = false
+
+    @Flag(name: .customLong("bind-mpi"), help: "Bind the host's MPI (its libraries and what they need but glibc, into /.husk/host/lib; its plugin, help and configuration directories at their own paths) into an image without one; fails when the image's glibc is older than those libraries need, or it has none.")
+    var bindMPI = false
+
     var options: RunOptions {
         var options = RunOptions()
         options.binds = bind
@@ -117,6 +126,9 @@ struct RunFlags: ParsableArguments {
         options.addCaps = addCaps
         options.dropCaps = dropCaps
         options.mode = mode
+        options.nv = nv
+        options.rocm = rocm
+        options.bindMPI = bindMPI
         return options
     }
 
@@ -203,6 +215,26 @@ let runDiscussion = """
     read-only. The host's PID and network namespaces are shared by default, so MPI and batch jobs work; \
     --pid, --net, --ipc, --uts/--hostname and --containall (--contain --pid --ipc --cleanenv) separate \
     more; --rlimit lowers resource limits.
+
+    HOST LIBRARIES: --nv binds the host's NVIDIA driver libraries (those nvidia-container-cli lists when \
+    it is installed, else those of ldconfig -p named libcuda, \
+    libcudadebugger, libnvidia-*, libnvcuvid, libnvoptix, libEGL_nvidia, libGLX_nvidia, libGLESv1_CM_nvidia, \
+    libGLESv2_nvidia, libvdpau_nvidia) one file each into /.husk/host/lib, and nvidia-smi, nvidia-debugdump, \
+    nvidia-persistenced, nvidia-cuda-mps-control and nvidia-cuda-mps-server from PATH into /.husk/host/bin; \
+    --rocm does the same for AMD (libamdhip64, libhsa-runtime64, libhsakmt, libamd_comgr, librocm_smi64, \
+    libamd_smi, librocm-core, libhsa-amd-aqlprofile64, libdrm_amdgpu, libdrm; rocm-smi, rocminfo, amd-smi). \
+    The device nodes (/dev/nvidia*, /dev/nvidia-caps; /dev/kfd, /dev/dri) come with /dev, and are bound into \
+    --contain's fresh /dev. On a host without the driver, one warning line says so and the command runs \
+    without GPUs. --bind-mpi binds the host's MPI into an image that has none: the libraries of its library \
+    directory (mpicc -showme:libdirs, mpicc -show, else libmpi in ldconfig -p) and every library they need \
+    but glibc's own, found from their DT_NEEDED entries as the dynamic loader finds them, into \
+    /.husk/host/lib, and its plugin directories (openmpi* beside its libraries, else ompi_info's \
+    pkglibdir; PMIx's, UCX's), help texts and \
+    configuration at their own paths; run it under the host's mpirun or srun (mpirun -np 4 husk exec \
+    --bind-mpi IMAGE ./app). The image's glibc must be at least the newest GLIBC_x.y those libraries need: \
+    when it is older, or the image has no glibc (busybox, musl), husk fails with one line saying so. \
+    /.husk/host/lib is put in front of LD_LIBRARY_PATH inside and /.husk/host/bin in front of PATH, after \
+    every other rule (even --env). CUDA_VISIBLE_DEVICES and the MPI variables pass through as usual.
 
     EXIT STATUS: the command's; 128+N when it is killed by signal N; 127 when it is not found in the \
     image; 126 when it is not executable; 255 with a one-line message when Husk fails before the command \
