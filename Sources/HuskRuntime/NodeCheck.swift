@@ -68,7 +68,7 @@ public struct KernelProbe: Equatable, Sendable {
     public static func run(fuse: Bool) -> KernelProbe {
         var raw = husk_node_probe()
         guard husk_probe_node(fuse ? 1 : 0, &raw) == 0 else {
-            return KernelProbe(userNamespace: errno, idMap: nil, tmpfs: nil, overlay: nil, fuseMount: nil,
+            return KernelProbe(userNamespace: nil, idMap: nil, tmpfs: nil, overlay: nil, fuseMount: nil,
                                noNewPrivs: nil, seccomp: nil, finished: false)
         }
         func step(_ value: Int32) -> Int32? { value < 0 ? nil : value }
@@ -137,6 +137,8 @@ public struct NodeCheck: Sendable {
 
     static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
 
+    static func message(_ error: any Error) -> String { (error as? HuskError)?.message ?? "\(error)" }
+
     // MARK: - 1. user namespaces
 
     static let userNamespaceFile = "/proc/sys/user/max_user_namespaces"
@@ -170,7 +172,7 @@ public struct NodeCheck: Sendable {
         } else if let code = kernel.tmpfs, code != 0 {
             failure = "a new user namespace, but mounting in it fails: \(Self.reason(code))"
         } else if kernel.userNamespace == nil || kernel.tmpfs == nil {
-            failure = "the probe did not finish (killed or timed out)"
+            failure = "the probe did not finish (no fork, killed, or timed out)"
         } else {
             failure = nil
         }
@@ -199,7 +201,8 @@ public struct NodeCheck: Sendable {
             return NodeCheckResult(check: "apparmor", status: .ok, detail: setting + ": not restricted")
         }
         let starter = self.starter ?? "/usr/libexec/husk/husk-starter"
-        let fix = "as root: a profile allowing userns for husk-starter (/etc/apparmor.d/husk: `abi <abi/4.0>, profile husk-starter \(starter) flags=(unconfined) { userns, }`, then apparmor_parser -r /etc/apparmor.d/husk), or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+        // AppArmor attaches profiles by executable: this probe runs as husk, runs as husk-starter.
+        let fix = "as root: AppArmor profiles allowing userns for husk-starter and for husk, whose probe this is (/etc/apparmor.d/husk: `abi <abi/4.0>, profile husk-starter \(starter) flags=(unconfined) { userns, }` and the same for husk, then apparmor_parser -r /etc/apparmor.d/husk), or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
         if kernel.tmpfs == 0 {
             return NodeCheckResult(check: "apparmor", status: .warn,
                                    detail: "\(setting), yet this check could mount in a user namespace (a profile allows it); husk-starter needs one too",
@@ -354,11 +357,9 @@ public struct NodeCheck: Sendable {
         let state: PrivateDirectory.Inspection
         do {
             state = try PrivateDirectory.inspect(path, what: what)
-        } catch let error as HuskError {
-            return NodeCheckResult(check: check, status: .fail, detail: setting + error.message + "; every run needs it",
-                                   fix: fix)
         } catch {
-            return NodeCheckResult(check: check, status: .fail, detail: setting + "\(path): \(error)", fix: fix)
+            return NodeCheckResult(check: check, status: .fail, detail: setting + Self.message(error) + "; every run needs it",
+                                   fix: fix)
         }
         var detail: String
         switch state {
@@ -413,11 +414,8 @@ public struct NodeCheck: Sendable {
         let policy: SitePolicy
         do {
             policy = try SitePolicy.load(environment: environment, systemPath: systemPath)
-        } catch let error as HuskError {
-            return NodeCheckResult(check: "policy", status: .fail, detail: error.message,
-                                   fix: "as root: correct the policy file (husk.toml(5)); until then husk runs nothing")
         } catch {
-            return NodeCheckResult(check: "policy", status: .fail, detail: "\(error)",
+            return NodeCheckResult(check: "policy", status: .fail, detail: Self.message(error),
                                    fix: "as root: correct the policy file (husk.toml(5)); until then husk runs nothing")
         }
         guard let path = policy.path else {
@@ -501,8 +499,9 @@ public struct NodeCheck: Sendable {
             return NodeCheckResult(check: "seccomp", status: .ok,
                                    detail: "no_new_privs and a seccomp filter install\(mode)")
         case nil:
-            return NodeCheckResult(check: "seccomp", status: .fail, detail: "the probe did not reach seccomp (killed or timed out)",
-                                   fix: "run husk check --debug again; report the node's kernel")
+            return NodeCheckResult(check: "seccomp", status: .fail,
+                                   detail: "the probe did not reach seccomp (no fork, killed, or timed out)",
+                                   fix: "run husk check again; a probe that hangs points at the kernel (uname -r)")
         case let code?:
             return NodeCheckResult(check: "seccomp", status: .fail, detail: "installing a seccomp filter fails: \(Self.reason(code))",
                                    fix: fix)

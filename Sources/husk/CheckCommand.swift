@@ -13,9 +13,9 @@ struct Check: ParsableCommand {
             and mount namespaces, tried in a child process, and the sysctls that disable them), \
             apparmor (Ubuntu's restriction of user namespaces), fuse (/dev/fuse and a FUSE mount in a \
             user namespace; without it images run in extract mode), overlay (overlayfs in a user \
-            namespace, Linux 5.11+), subids (newuidmap, newgidmap and /etc/subuid, /etc/subgid for \
-            --fakeroot), scratch, cache, config and runtime (Husk's directories: safe, free space; \
-            inspected, never created), policy (/etc/husk/husk.toml), slurm (srun and a husk SPANK \
+            namespace, Linux 5.11+), subids (newuidmap, newgidmap and /etc/subuid, /etc/subgid, which \
+            give fakeroot a full id range), scratch, cache, config and runtime (Husk's directories: \
+            safe, free space; inspected, never created), policy (/etc/husk/husk.toml), slurm (srun and a husk SPANK \
             plugin in plugstack.conf) and seccomp (no_new_privs and a seccomp filter). \
             Exit status 1 when any check fails, else 0.
             """)
