@@ -32,7 +32,7 @@ struct Check: ParsableCommand {
         let results = NodeCheck(environment: environment, starter: starter).run()
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(results), as: UTF8.self))
         } else {
             let width = results.map(\.check.count).max() ?? 0
