@@ -8,7 +8,7 @@ HUSK=${HUSK:-husk}
 MAN=${HUSK_MAN:-$here/../Man}
 
 check "husk --version prints a version" sh -c '"$1" --version | grep -Eq "^[0-9]+\.[0-9]+\.[0-9]+$"' _ "$HUSK"
-check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env instance policy audit sign verify; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
+check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env instance policy audit sign verify check; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
 check "unknown subcommand is a usage error (non-zero)" sh -c '! "$1" frobnicate >/dev/null 2>&1' _ "$HUSK"
 check "convert without arguments is a usage error" sh -c '! "$1" convert >/dev/null 2>&1' _ "$HUSK"
 check_fails "unknown source transport" "unknown image source" "$HUSK" convert ftp://example/x out.sqsh
@@ -31,7 +31,7 @@ check_pages() {
         done
     done
 }
-check_pages husk "" convert inspect pull push login logout run exec shell env audit sign verify
+check_pages husk "" convert inspect pull push login logout run exec shell env audit sign verify check
 check_pages husk-instance instance start list stop
 check "Man/husk-instance.1 exists" test -s "$MAN/husk-instance.1"
 check_pages husk-cache cache list clean

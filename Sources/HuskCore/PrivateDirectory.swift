@@ -27,12 +27,35 @@ public enum PrivateDirectory {
     /// ("the image cache").
     @discardableResult
     public static func prepare(_ path: String, what: String) throws -> String {
-        var cwd = [CChar](repeating: 0, count: 4096)
-        let absolute = path.hasPrefix("/") || getcwd(&cwd, cwd.count) == nil
-            ? path : String(cString: cwd) + "/" + path
+        let absolute = absolutePath(path)
         var walk = Walk(what: what, requested: absolute)
         try walk.run(absolute)
         return walk.resolved
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        var cwd = [CChar](repeating: 0, count: 4096)
+        return path.hasPrefix("/") || getcwd(&cwd, cwd.count) == nil ? path : String(cString: cwd) + "/" + path
+    }
+
+    /// What `prepare` would find, without creating anything (`husk check`).
+    public enum Inspection: Equatable, Sendable {
+        /// It exists and passes: its absolute real path.
+        case ready(String)
+        /// `first` (and what is below it) does not exist yet; everything
+        /// above passed, and `creatable` says whether the user may create it.
+        case absent(first: String, creatable: Bool)
+    }
+
+    /// Checks `path` and everything above it by the same rules as `prepare`,
+    /// stopping at the first missing directory instead of creating it.
+    /// Throws what `prepare` would.
+    public static func inspect(_ path: String, what: String) throws -> Inspection {
+        let absolute = absolutePath(path)
+        var walk = Walk(what: what, requested: absolute, create: false)
+        try walk.run(absolute)
+        guard let missing = walk.missing else { return .ready(walk.resolved) }
+        return .absent(first: missing, creatable: access(walk.resolved, W_OK | X_OK) == 0)
     }
 
     /// Inside a user namespace (Husk run in another container), root's
@@ -63,6 +86,9 @@ public enum PrivateDirectory {
     private struct Walk {
         let what: String
         let requested: String
+        /// false: stop at the first missing directory (`missing`) instead.
+        var create = true
+        var missing: String?
         /// The real path walked so far.
         var resolved = "/"
         var symlinks = 0
@@ -87,6 +113,10 @@ public enum PrivateDirectory {
                 var st = stat()
                 if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
                     guard errno == ENOENT else { throw HuskError.io(errno, join(name), doing: "cannot read") }
+                    guard create else {
+                        missing = join(name)
+                        return
+                    }
                     // Ours to make: the directory it goes in passed the checks.
                     guard mkdirat(fd, name, 0o700) == 0 || errno == EEXIST else {
                         throw HuskError.io(errno, join(name), doing: "cannot create \(what) in")

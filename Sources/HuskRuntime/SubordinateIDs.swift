@@ -23,11 +23,14 @@ public struct SubordinateIDs: Equatable, Sendable {
         return nil
     }
 
-    /// A setuid-root helper in a system directory (a user-writable one could lie).
-    static func helper(_ name: String) -> String? {
-        for directory in ["/usr/bin", "/usr/sbin", "/bin", "/sbin"] {
+    static let helperDirectories = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+
+    /// A setuid-root helper in a system directory (a user-writable one could
+    /// lie); under `root` in tests.
+    static func helper(_ name: String, root: String = "") -> String? {
+        for directory in helperDirectories {
             var st = stat()
-            let path = "\(directory)/\(name)"
+            let path = "\(root)\(directory)/\(name)"
             if stat(path, &st) == 0, st.st_uid == 0, st.st_mode & S_ISUID != 0 { return path }
         }
         return nil

@@ -6,13 +6,13 @@ import HuskCore
 /// Where the site's policy comes from, and why it can be trusted
 /// (DESIGN.md §5): only root may have written it.
 enum PolicyFile {
-    static let systemPath = "/etc/husk/husk.toml"
+    static let systemPath = SitePolicy.systemPath
 
     /// `/etc/husk/husk.toml` when it exists; else `HUSK_CONFIG` (tests, and
     /// sites that keep the file elsewhere); else none. A user cannot
     /// replace a site's policy with `HUSK_CONFIG`: it is read only where
     /// the system file is absent, and must be root's too.
-    static func locate(environment: [String: String]) -> String? {
+    static func locate(environment: [String: String], systemPath: String = systemPath) -> String? {
         var st = stat()
         if lstat(systemPath, &st) == 0 { return systemPath }
         if let path = environment["HUSK_CONFIG"], !path.isEmpty { return path }

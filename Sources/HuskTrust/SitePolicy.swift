@@ -61,10 +61,15 @@ public struct SitePolicy: Equatable, Sendable {
 
     public init() {}
 
+    /// Where a site keeps its policy.
+    public static let systemPath = "/etc/husk/husk.toml"
+
     /// The policy in effect: `/etc/husk/husk.toml`, else `HUSK_CONFIG`
-    /// (read only where the system file is absent), else none.
-    public static func load(environment: [String: String]) throws -> SitePolicy {
-        guard let path = PolicyFile.locate(environment: environment) else { return SitePolicy() }
+    /// (read only where the system file is absent), else none. `systemPath`
+    /// stands for `/etc/husk/husk.toml` in tests (a fake tree).
+    public static func load(environment: [String: String],
+                            systemPath: String = SitePolicy.systemPath) throws -> SitePolicy {
+        guard let path = PolicyFile.locate(environment: environment, systemPath: systemPath) else { return SitePolicy() }
         return try SitePolicy(parsing: try PolicyFile.readTrusted(path), path: path)
     }
 

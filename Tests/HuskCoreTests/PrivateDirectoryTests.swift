@@ -76,4 +76,17 @@ import Testing
         FileManager.default.createFile(atPath: base + "/file", contents: Data())
         #expect(message { try PrivateDirectory.prepare(base + "/file/husk", what: "the test") }.contains("is not a directory"))
     }
+
+    @Test func inspectCreatesNothing() throws {
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(try PrivateDirectory.inspect(base + "/a/husk", what: "the test")
+                == .absent(first: base + "/a", creatable: true))
+        #expect(!FileManager.default.fileExists(atPath: base + "/a"))
+        try PrivateDirectory.prepare(base + "/a/husk", what: "the test")
+        #expect(try PrivateDirectory.inspect(base + "/a/husk", what: "the test") == .ready(base + "/a/husk"))
+        // The same refusals as prepare.
+        chmod(base + "/a/husk", 0o755)
+        #expect(message { _ = try PrivateDirectory.inspect(base + "/a/husk", what: "the test") }.contains("has mode 0755"))
+    }
 }

@@ -26,4 +26,19 @@ int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd);
  * husk started: the ones its caller passed on. */
 int husk_inherited_fd_count(void);
 int husk_inherited_fd(int index);
+/* husk check: what husk-starter needs, tried in a forked child (see
+ * probe.c). Each field is 0 when the step worked, its errno when it failed,
+ * -1 when it was not tried (an earlier step failed, or the child died:
+ * finished is then 0). TRY_FUSE: mount FUSE too (/dev/fuse opened inside). */
+struct husk_node_probe {
+    int userns;       /* unshare(CLONE_NEWUSER | CLONE_NEWNS) */
+    int idmap;        /* setgroups, uid_map and gid_map with the user's own ids */
+    int tmpfs;        /* private mounts and a tmpfs on /tmp */
+    int overlay;      /* overlayfs (userxattr) on the tmpfs */
+    int fuse_mount;   /* opening /dev/fuse there and a FUSE mount with it */
+    int no_new_privs; /* prctl(PR_SET_NO_NEW_PRIVS) */
+    int seccomp;      /* an allow-everything seccomp filter */
+    int finished;
+};
+int husk_probe_node(int try_fuse, struct husk_node_probe *result);
 #endif
