@@ -34,9 +34,7 @@ public final class AtomicOutputFile {
 
     /// Makes the result visible under its final name (mode 0644 less umask).
     public func commit() throws {
-        let mask = umask(0)
-        umask(mask)
-        chmod(temporaryPath, 0o644 & ~mask)
+        chmod(temporaryPath, 0o644 & ~Self.currentUmask())
         guard rename(temporaryPath, finalPath) == 0 else {
             let error = HuskError.io(errno, finalPath, doing: "cannot rename into place")
             discard()
@@ -44,6 +42,25 @@ public final class AtomicOutputFile {
         }
         done = true
         husk_cleanup_clear()
+    }
+
+    /// The process's umask, read without changing it (Linux 4.7+ shows it in
+    /// /proc/self/status): setting it to read it back would, for a moment,
+    /// give files and directories other threads create modes nobody asked for.
+    static func currentUmask() -> mode_t {
+        if let file = fopen("/proc/self/status", "r") {
+            defer { fclose(file) }
+            var line = [CChar](repeating: 0, count: 256)
+            while fgets(&line, Int32(line.count), file) != nil {
+                let text = String(cString: line)
+                if text.hasPrefix("Umask:"), let mask = mode_t(String(text.dropFirst(6).filter { ("0"..."7").contains($0) }), radix: 8) {
+                    return mask
+                }
+            }
+        }
+        let mask = umask(0o077)  // older kernels: the briefest, safest window
+        umask(mask)
+        return mask
     }
 
     public func discard() {
