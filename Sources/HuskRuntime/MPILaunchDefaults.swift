@@ -8,7 +8,9 @@
 ///   transport uses it for its single copy of large messages (4 MiB and up
 ///   on one node) and, when it fails, spins forever instead of falling
 ///   back. Without the single copy it copies through the shared segment,
-///   which ran at host speed (Integration/bench/mpi.sh);
+///   in fragments of 32 KiB by default, a handshake each; in fragments of
+///   256 KiB the copy path ran at 1.4-3x the host's single copy from 256 KiB
+///   up, against 0.7-0.9x with 32 KiB (Integration/bench/mpi.sh, README);
 /// - a PMIx server (slurmstepd under `srun --mpi=pmix`, prterun) keeps its
 ///   job data in a shared-memory store under its own directories, which
 ///   the container does not see, guarded by locks that do not work across
@@ -21,6 +23,7 @@ enum MPILaunchDefaults {
         if pmix || openMPIRank {
             // Open MPI 4's vader BTL: the transport Debian's and most sites' Open MPI use.
             variables["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+            variables["OMPI_MCA_btl_vader_max_send_size"] = "262144"
         }
         if pmix { variables["PMIX_MCA_gds"] = "hash" }
         return variables

@@ -44,6 +44,7 @@ import HuskCore
     @Test func ranksOfAnMPILauncherGetTheTransportThatWorksAcrossUserNamespaces() {
         let mpirun = dict(environment(host: ["OMPI_COMM_WORLD_RANK": "0"]).resolve())
         #expect(mpirun["OMPI_MCA_btl_vader_single_copy_mechanism"] == "none")
+        #expect(mpirun["OMPI_MCA_btl_vader_max_send_size"] == "262144")
         #expect(mpirun["PMIX_MCA_gds"] == nil, "mpirun's ranks talk to orted, not a PMIx server of the host's")
         let srun = dict(environment(host: ["PMIX_RANK": "1", "SLURM_STEP_ID": "0"]).resolve())
         #expect(srun["OMPI_MCA_btl_vader_single_copy_mechanism"] == "none" && srun["PMIX_MCA_gds"] == "hash")
