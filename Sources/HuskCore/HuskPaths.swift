@@ -6,7 +6,8 @@ import Glibc
 /// Each directory is created and checked by `PrivateDirectory` before use;
 /// a container never sees any of them (DESIGN.md §3, trust boundary 3).
 public struct HuskPaths: Equatable, Sendable {
-    /// `${HUSK_CACHEDIR:-${XDG_CACHE_HOME:-~/.cache}/husk}`: blobs and converted images.
+    /// `${HUSK_CACHEDIR:-${XDG_CACHE_HOME:-~/.cache}/husk}`: blobs and converted images
+    /// (`$APPTAINER_CACHEDIR/husk` where a job script sets that and not HUSK_CACHEDIR).
     public var cache: String
     /// `${XDG_CONFIG_HOME:-~/.config}/husk`: credentials and certificates.
     public var config: String
@@ -19,7 +20,8 @@ public struct HuskPaths: Equatable, Sendable {
     public init(environment: [String: String]) {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let home = value("HOME") ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_dir) } ?? "/"
-        cache = value("HUSK_CACHEDIR") ?? (value("XDG_CACHE_HOME") ?? home + "/.cache") + "/husk"
+        cache = value("HUSK_CACHEDIR") ?? ApptainerVariables.cacheDirectory(host: environment)
+            ?? (value("XDG_CACHE_HOME") ?? home + "/.cache") + "/husk"
         config = (value("XDG_CONFIG_HOME") ?? home + "/.config") + "/husk"
         scratch = (value("TMPDIR") ?? "/tmp") + "/husk-\(getuid())"
         runtime = value("XDG_RUNTIME_DIR").map { $0 + "/husk" } ?? scratch

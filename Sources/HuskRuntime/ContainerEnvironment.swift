@@ -11,7 +11,8 @@ import HuskCore
 /// 2. the image config's `Env`;
 /// 3. host variables on the pass-through list (scheduler, MPI, GPU, DISPLAY,
 ///    site additions, `--env-passthrough` patterns); none with `--cleanenv`;
-/// 4. `--env-file`, then host `HUSK_ENV_NAME=value`, then `--env NAME=value`;
+/// 4. `--env-file`, then host `SINGULARITYENV_NAME` and `APPTAINERENV_NAME`,
+///    then `HUSK_ENV_NAME=value`, then `--env NAME=value`;
 /// 5. with `--nv`, `--rocm`, `--bind-mpi`: Husk's directories of host
 ///    libraries and programs in front of LD_LIBRARY_PATH and PATH.
 /// Nothing else from the host gets in.
@@ -71,7 +72,9 @@ public struct ContainerEnvironment {
     public func resolve() -> [String] {
         var env: [String: String] = [:]
         if passThrough == .all {
-            for (name, value) in host where !name.hasPrefix("HUSK_ENV_") { env[name] = value }
+            for (name, value) in host where !name.hasPrefix("HUSK_ENV_") && !ApptainerVariables.isPrefixed(name) {
+                env[name] = value
+            }
         }
         env["PATH"] = Self.defaultPath
         env["HOME"] = identity.home
@@ -103,6 +106,7 @@ public struct ContainerEnvironment {
         }
 
         for (name, value) in envFileEntries { env[name] = value }
+        for (name, value) in ApptainerVariables.containerVariables(host: host) { env[name] = value }
         for (name, value) in host where name.hasPrefix("HUSK_ENV_") && name.count > 9 {
             env[String(name.dropFirst(9))] = value
         }

@@ -104,7 +104,8 @@ struct RunFlags: ParsableArguments {
 
     var options: RunOptions {
         var options = RunOptions()
-        options.binds = bind
+        // Binds a Singularity/Apptainer job script sets in its environment come first.
+        options.binds = ApptainerVariables.binds(host: ProcessInfo.processInfo.environment) + bind
         options.environment = env
         options.envFile = envFile
         options.cleanenv = cleanenv || containall
@@ -180,6 +181,8 @@ let runDiscussion = """
     when /dev/fuse is unusable, extracted once into $TMPDIR/husk-$UID/rootfs). Bound by default: /dev, \
     /proc, /sys (read-only), /tmp and /var/tmp (fresh with --contain), $HOME (not with --no-home or \
     --contain), the current directory (kept as the working directory), /etc/resolv.conf and /etc/hosts. \
+    Binds in APPTAINER_BIND, APPTAINER_BINDPATH, SINGULARITY_BIND and SINGULARITY_BINDPATH (comma-separated, \
+    as -B takes them) come before -B's, so Apptainer job scripts keep their binds. \
     -B destinations are created when missing (never where a symlink of the image points); binds over \
     /proc, /dev or /sys are refused. No FUSE process, mount or temporary directory outlives the container.
 
@@ -198,10 +201,12 @@ let runDiscussion = """
 
     ENVIRONMENT (reproducible: the same image gives the same variables for every user and host), lowest \
     to highest precedence: (1) PATH (the image's, else a standard one), HOME, USER, LOGNAME, SHELL from \
-    your entry, TERM, LANG, LC_*, TZ, HUSK_CONTAINER, HUSK_NAME; (2) the image's Env; (3) host \
+    your entry, TERM, LANG, LC_*, TZ, HUSK_CONTAINER, HUSK_NAME, and under an MPI launcher (OMPI_COMM_WORLD_* or \
+    PMIX_* set) OMPI_MCA_btl_vader_single_copy_mechanism=none, OMPI_MCA_btl_vader_max_send_size=262144 and with \
+    PMIx PMIX_MCA_gds=hash, which work across the ranks' user namespaces; (2) the image's Env; (3) host \
     SLURM_*, PMI_*, PMIX_*, OMPI_*, PRTE_*, HYDRA_*, I_MPI_*, MPI_*, CUDA_VISIBLE_DEVICES, DISPLAY and \
     the --env-passthrough patterns (none with --cleanenv; --env-passthrough all adds every host variable \
-    below the image's Env, as Singularity does); (4) --env-file FILE, then host HUSK_ENV_NAME=VALUE as \
+    below the image's Env, as Singularity does); (4) --env-file FILE, then host SINGULARITYENV_NAME and APPTAINERENV_NAME, then HUSK_ENV_NAME=VALUE as \
     NAME, then --env NAME=VALUE. Nothing else from the host gets in; husk env IMAGE prints the result.
 
     SECURITY: no privilege is ever gained: no_new_privs is always set, every mount is nosuid and nodev \

@@ -129,3 +129,34 @@ import HuskCore
         #expect(SlurmJob.killWait(in: "KillWait=forever\n") == nil)
     }
 }
+
+@Suite struct ApptainerVariablesTests {
+    let identity = ContainerEnvironment.Identity(user: "alice", home: "/home/alice", shell: "/bin/sh")
+
+    @Test func apptainerenvAndSingularityenvSetVariablesInsideHuskEnvWins() {
+        let host = ["SINGULARITYENV_A": "s", "APPTAINERENV_A": "a", "SINGULARITYENV_B": "s", "APPTAINERENV_C": "c",
+                    "HUSK_ENV_C": "h", "APPTAINERENV_": "empty name", "SINGULARITYENV_PATH": "/opt/bin"]
+        var environment = ContainerEnvironment(host: host, imageEnv: ["A=image"], identity: identity,
+                                               containerPath: "/i.sqsh", containerName: "i")
+        var env = Dictionary(uniqueKeysWithValues: environment.resolve().map { ContainerEnvironment.split($0) })
+        #expect(env["A"] == "a" && env["B"] == "s" && env["C"] == "h" && env["PATH"] == "/opt/bin")
+        #expect(env["APPTAINERENV_A"] == nil && env[""] == nil)
+        // Not passed as themselves even when every host variable is.
+        environment.passThrough = .all
+        env = Dictionary(uniqueKeysWithValues: environment.resolve().map { ContainerEnvironment.split($0) })
+        #expect(env["SINGULARITYENV_B"] == nil && env["B"] == "s")
+    }
+
+    @Test func bindVariablesComeInApptainersOrder() {
+        #expect(ApptainerVariables.binds(host: ["APPTAINER_BIND": "/a:/a, /b:/c:ro", "SINGULARITY_BINDPATH": "/s",
+                                                "APPTAINER_BINDPATH": ""]) == ["/s", "/a:/a", "/b:/c:ro"])
+        #expect(ApptainerVariables.binds(host: [:]).isEmpty)
+    }
+
+    @Test func apptainersCacheDirectoryHoldsHusksCacheUnlessHuskCachedirIsSet() {
+        #expect(HuskPaths(environment: ["HOME": "/h", "APPTAINER_CACHEDIR": "/scratch/c"]).cache == "/scratch/c/husk")
+        #expect(HuskPaths(environment: ["HOME": "/h", "SINGULARITY_CACHEDIR": "/s"]).cache == "/s/husk")
+        #expect(HuskPaths(environment: ["HOME": "/h", "APPTAINER_CACHEDIR": "/scratch/c", "HUSK_CACHEDIR": "/mine"]).cache == "/mine")
+        #expect(HuskPaths(environment: ["HOME": "/h"]).cache == "/h/.cache/husk")
+    }
+}
