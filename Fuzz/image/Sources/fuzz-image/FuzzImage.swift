@@ -8,11 +8,16 @@ import HuskOCI
 @testable import HuskSquash
 
 /// libFuzzer's entry point: `data` is a whole image file. Any crash, and any
-/// error other than a one-line `HuskError`, is a finding.
+/// error other than a one-line `HuskError`, is a finding. The same bytes are
+/// also read as an ELF file, as `--bind-mpi` reads the image's libc.so.6
+/// (ELFFile): ELF seeds join the corpus, and neither reader gets far on the
+/// other's inputs, so one target serves both.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzImage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let path = InputFile.shared.replace(with: UnsafeRawBufferPointer(start: data, count: size))
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    let path = InputFile.shared.replace(with: bytes)
     ImageReading.readLikeHusk(path)
+    if let elf = ELFFile(bytes: Array(bytes)) { _ = (elf.glibcNeeded, elf.glibcDefined) }
     return 0
 }
 

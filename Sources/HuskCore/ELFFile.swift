@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What `--bind-mpi`, `--nv` and `--rocm` need from a shared library's ELF
 /// headers: its soname, what it needs (DT_NEEDED), the symbol versions it
@@ -131,11 +133,22 @@ public struct ELFFile: Sendable, Equatable {
 
     /// Reads the headers of the file at `path` (nil when it is not ELF).
     public init?(path: String) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
         self.init { offset, count in
-            guard (try? handle.seek(toOffset: offset)) != nil else { return [] }
-            return (try? handle.read(upToCount: count)).map { [UInt8]($0) } ?? []
+            guard count > 0, offset <= UInt64(Int64.max) else { return [] }
+            var bytes = [UInt8](repeating: 0, count: count)
+            var filled = 0
+            while filled < count {
+                let n = bytes.withUnsafeMutableBytes {
+                    pread(fd, $0.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+                }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                filled += n
+            }
+            return Array(bytes[0..<filled])
         }
     }
 
