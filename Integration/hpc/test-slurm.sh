@@ -75,35 +75,35 @@ wait_gone() { # JOBID
     done
     return 1
 }
-export -f leftovers wait_gone lib_alive
+cancel_started() { # NAME: submit $W/NAME.sh, wait for $W/NAME-started, scancel it, wait until it leaves the queue
+    local id
+    id=$(sbatch --parsable -o "$W/$1.out" "$W/$1.sh")
+    for _ in $(seq 300); do [ -s "$W/$1-started" ] && break; sleep 0.1; done
+    [ -s "$W/$1-started" ] || { echo "the job did not start"; cat "$W/$1.out"; scancel "$id"; return 1; }
+    scancel "$id"
+    wait_gone "$id" || { echo "job $id still in the queue"; return 1; }
+}
+export -f leftovers wait_gone lib_alive cancel_started
 # The commands run in the container, whose environment is Husk's, not the
 # job's: the paths are written into them here.
 cat >"$W/cancel.sh" <<EOF
 #!/bin/bash
 #SBATCH -n 1
 exec "\$HUSK" exec "\$IMG" sh -c 'trap "cat /etc/passwd >/dev/null && echo cleaned-up >$W/term; exit 143" TERM
-    echo started >$W/started; while :; do sleep 1; done'
+    echo started >$W/cancel-started; while :; do sleep 1; done'
 EOF
 check "scancel (SIGTERM): the command gets it and can still read its image to clean up" bash -c '
-    id=$(sbatch --parsable -o "$W/cancel.out" "$W/cancel.sh")
-    for _ in $(seq 300); do [ -s "$W/started" ] && break; sleep 0.1; done
-    [ -s "$W/started" ] || { echo "the job did not start"; cat "$W/cancel.out"; scancel "$id"; exit 1; }
-    scancel "$id"
-    wait_gone "$id" || { echo "job $id still in the queue"; exit 1; }
+    cancel_started cancel || exit 1
     grep -q cleaned-up "$W/term" || { echo "no clean-up"; cat "$W/cancel.out"; exit 1; }'
 check "... and leaves no process (command, starter, FUSE server)" bash -c '
-    sleep 1; left=$(leftovers "$W/started"); [ -z "$left" ] || { ps -o pid,args -p $left; exit 1; }'
+    sleep 1; left=$(leftovers "$W/cancel-started"); [ -z "$left" ] || { ps -o pid,args -p $left; exit 1; }'
 cat >"$W/stubborn.sh" <<EOF
 #!/bin/bash
 #SBATCH -n 1
 "\$HUSK" exec "\$IMG" sh -c 'trap "" TERM; echo started >$W/stubborn-started; while :; do sleep 1; done'
 EOF
 check "scancel of a job script (no exec) whose command ignores SIGTERM: SIGKILL after KillWait, nothing left" bash -c '
-    id=$(sbatch --parsable -o "$W/stubborn.out" "$W/stubborn.sh")
-    for _ in $(seq 300); do [ -s "$W/stubborn-started" ] && break; sleep 0.1; done
-    [ -s "$W/stubborn-started" ] || { echo "the job did not start"; cat "$W/stubborn.out"; scancel "$id"; exit 1; }
-    scancel "$id"
-    wait_gone "$id" || { echo "job $id still in the queue"; exit 1; }
+    cancel_started stubborn || exit 1
     # KillWait (start-slurm.sh: 5 s), then the kill itself.
     for _ in $(seq 100); do [ -z "$(leftovers "$W/stubborn-started")" ] && break; sleep 0.1; done
     left=$(leftovers "$W/stubborn-started"); [ -z "$left" ] || { ps -o pid,args -p $left; exit 1; }'
@@ -136,6 +136,10 @@ task 1" ] || { echo "$out"; exit 1; }'
     check "srun --husk-image=oci:LAYOUT -n 4 with a fresh cache: one conversion for the step" sh -c '
         HUSK_CACHEDIR=$W/spank-cache timeout 300 srun -n 4 --husk-image=oci:"$W/bb-oci" true &&
         [ "$(find "$W/spank-cache/images" -name "*.sqsh" | wc -l)" -eq 1 ]'
+    check "srun --husk-image=docker://... pulls once before the tasks, as the user alone: an unreachable registry fails the step" sh -c '
+        ! timeout 120 srun -n 2 --husk-image=docker://127.0.0.1:9/none/image:1 sh -c "echo ran" >"$W/pull.out" 2>"$W/pull.err" &&
+        ! grep -q ran "$W/pull.out" && grep -q "pulling docker://127.0.0.1:9/none/image:1 failed" "$W/pull.err" &&
+        ! grep -q "cannot become uid" "$W/pull.err" || { cat "$W/pull.err"; exit 1; }'
     check "srun without --husk-image: tasks run on the host as before" sh -c '
         timeout 120 srun -n 1 test -e /etc/debian_version'
     check "a missing image: the step fails with husk's one line, no task runs the command" sh -c '

@@ -75,12 +75,28 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av) {
     char **env = NULL;
     if (spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS)
         env = NULL;
+    uid_t uid;
+    gid_t gid;
+    if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS || spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS) {
+        slurm_error("husk: cannot tell the job's user to pull %s as", image);
+        return -1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         slurm_error("husk: cannot fork to pull %s: %s", image, strerror(errno));
         return -1;
     }
     if (pid == 0) {
+        /* slurmstepd drops privileges here only for a while (seteuid): the
+           real and saved ids are still root's, and a program exec'd so keeps
+           root's permitted capabilities. Drop them for good before husk
+           reads anything the user chose. */
+        uid_t r, e, s;
+        if (setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0 || getresuid(&r, &e, &s) != 0 ||
+            r != uid || e != uid || s != uid || uid == 0) {
+            fprintf(stderr, "husk: cannot become uid %u alone to pull %s: %s\n", (unsigned)uid, image, strerror(errno));
+            _exit(126);
+        }
         char *argv[] = {husk, "pull", "-q", image, NULL};
         execve(husk, argv, env ? env : environ);
         fprintf(stderr, "husk: cannot run %s: %s\n", husk, strerror(errno));
@@ -91,7 +107,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av) {
         if (errno != EINTR)
             return -1;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        slurm_error("husk: pulling %s failed (its message is in the step's output); no task started", image);
+        slurm_error("husk: pulling %s failed (its message is in the step's output)", image);
         return -1;
     }
     return 0;
