@@ -107,6 +107,11 @@ public struct LaunchPlan: Equatable, Sendable {
     /// Seconds the container may outlive the process that started husk
     /// before it is ended (Slurm jobs: `SlurmJob.orphanGrace`); nil: never.
     public var orphanGrace: Int?
+    /// Path prefix of this user's image server for the image (`ImageServer`):
+    /// join it, or start it, instead of mounting the image; nil: mount it.
+    public var server: String?
+    /// Seconds a server this run starts outlives its last container.
+    public var idle = 0
 
     public struct ProtectedPath: Equatable, Sendable {
         public var path: String
@@ -166,6 +171,10 @@ public struct LaunchPlan: Equatable, Sendable {
         for fd in keptDescriptors { try out.add("keep_fd", "\(fd)") }
         for protected in protectedPaths { try out.add("protect", protected.path, protected.what) }
         if let orphanGrace, orphanGrace > 0 { try out.add("orphan_grace", "\(orphanGrace)") }
+        if let server {
+            try out.add("server", server)
+            try out.add("idle", "\(idle)")
+        }
         return out.bytes
     }
 }

@@ -7,6 +7,7 @@
  *   4    open bind sources and the image before /tmp is hidden (rootfs.c)
  *   5    private tmpfs over /tmp for staging                   (rootfs.c)
  *   6    squashfs over FUSE, served by a confined child        (supervise.c)
+ *        (or 1-6: join this user's image server for the image  (server.c))
  *   7    fork: the starter supervises, the child goes on       (supervise.c)
  *   8-11 overlay root, files, binds, read-only, pivot_root     (rootfs.c)
  *   12   no_new_privs, capabilities                            (launch.c)
@@ -20,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +32,7 @@
 #include "join.h"
 #include "namespaces.h"
 #include "rootfs.h"
+#include "server.h"
 #include "supervise.h"
 #include "userns.h"
 #include "util.h"
@@ -78,7 +81,18 @@ int main(int argc, char **argv) {
         exec_command(&plan);
     }
 
-    enter_namespaces(&plan);
+    /* With an image server the image is mounted already, in the server's
+       namespaces: it is used from there like an extracted directory. */
+    int server_conn = -1, server_dirfd = -1;
+    char server_root[128];
+    if (plan.server) {
+        server_dirfd = server_directory(&plan);
+        server_conn = server_join(&plan, server_root, sizeof server_root);
+        plan.rootfs = server_root;
+        plan.image = NULL;
+    } else {
+        enter_namespaces(&plan, MS_PRIVATE);
+    }
     enter_extra_namespaces(&plan);
     open_bind_sources(&plan);
     open_protected(&plan);
@@ -86,13 +100,7 @@ int main(int argc, char **argv) {
     husk_sqfuse *fs = NULL;
     int rootfs_fd = -1;
     if (plan.image) {
-        fs = husk_sqfuse_open(plan.image, plan.offset);
-        if (!fs) {
-            if (errno == EINVAL)
-                fail("image %s: not a squashfs image, wrong offset, or unsupported compression",
-                     plan.image);
-            fail_errno(errno, NULL, "image %s", plan.image);
-        }
+        fs = open_image_or_fail(&plan);
     } else {
         rootfs_fd = open(plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfs_fd < 0)
@@ -102,15 +110,15 @@ int main(int argc, char **argv) {
     mount_staging(&plan);
     pid_t server = 0;
     if (fs) {
-        if (husk_sqfuse_mount(fs, LOWER_DIR, "husk") < 0)
-            fail_errno(errno, "needs /dev/fuse usable by this user; or use --mode extract",
-                       "mounting the image with FUSE");
+        mount_image_or_fail(fs, LOWER_DIR);
         /* Before the PID namespace: its first child would be its init. */
         server = start_fuse_server(fs, &plan);
     } else {
         mount_lower_dir(rootfs_fd, plan.rootfs);
         close(rootfs_fd);
     }
+    if (server_conn >= 0)
+        supervise_server_connection(server_conn, server_dirfd, plan.server);
 
     if (plan.pid1 && unshare(CLONE_NEWPID) < 0)
         fail_errno(errno, NULL, "unshare(CLONE_NEWPID)");

@@ -61,6 +61,11 @@
  *   orphan_grace SECONDS               when the process that started husk dies
  *                                      (a Slurm job script killed by scancel):
  *                                      SIGTERM, then SIGKILL after SECONDS
+ *   server   /runtime/servers/KEY      with image: join (or start) this user's
+ *                                      image server for the image (server.c);
+ *                                      KEY.sock and KEY.lock are its files
+ *   idle     SECONDS                   with server: a server this run starts
+ *                                      ends SECONDS after its last container
  *
  * bind and tmpfs records are performed in the order they appear.
  * Unknown keys are an error (husk and husk-starter from different builds).
@@ -111,7 +116,7 @@ enum key {
     K_VERSION, K_NAME, K_JOIN, K_IMAGE, K_ROOTFS, K_OFFSET, K_UID, K_GID, K_CTR_UID, K_CTR_GID,
     K_FAKEROOT, K_WRITABLE_TMPFS, K_PID, K_NET, K_IPC, K_UTS, K_HOSTNAME, K_RLIMIT, K_CAPS,
     K_SECCOMP, K_SERVER_SECCOMP, K_NEWUIDMAP, K_NEWGIDMAP, K_SUBUID, K_SUBGID, K_FILE, K_BIND, K_TMPFS, K_SYMLINK,
-    K_CWD, K_MKDIR, K_ENV, K_ARG, K_KEEP_FD, K_PROTECT, K_ORPHAN_GRACE, K_COUNT
+    K_CWD, K_MKDIR, K_ENV, K_ARG, K_KEEP_FD, K_PROTECT, K_ORPHAN_GRACE, K_SERVER, K_IDLE, K_COUNT
 };
 
 static const struct key_spec {
@@ -139,6 +144,7 @@ static const struct key_spec {
     [K_ENV] = {"env", 1, 1, 0},           [K_ARG] = {"arg", 1, 1, 0},
     [K_KEEP_FD] = {"keep_fd", 1, 1, 0},   [K_PROTECT] = {"protect", 2, 1, 0},
     [K_ORPHAN_GRACE] = {"orphan_grace", 1, 0, 0},
+    [K_SERVER] = {"server", 1, 0, 0},     [K_IDLE] = {"idle", 1, 0, 0},
 };
 
 static int lookup_key(const char *name) {
@@ -291,6 +297,18 @@ static int apply(struct parser *ps, struct plan *plan, struct ids_seen *ids, int
         if (parse_num(ps, key, f[0], 10, 86400, &n) < 0)
             return -1;
         plan->orphan_grace = (int)n;
+        return 0;
+    case K_SERVER:
+        /* KEY.sock must fit a sockaddr_un (108 bytes with its NUL). */
+        if (strlen(f[0]) > SERVER_PATH_MAX)
+            return perr(ps, "server=%.40s... is longer than %d bytes; set XDG_RUNTIME_DIR or TMPDIR "
+                        "to a shorter directory", f[0], SERVER_PATH_MAX);
+        plan->server = f[0];
+        return check_abs(ps, key, f[0]);
+    case K_IDLE:
+        if (parse_num(ps, key, f[0], 10, 7 * 86400, &n) < 0)
+            return -1;
+        plan->idle = (int)n;
         return 0;
     case K_NET: return parse_bool(ps, key, f[0], &plan->net);
     case K_IPC: return parse_bool(ps, key, f[0], &plan->ipc);
@@ -509,6 +527,8 @@ int plan_parse(char *buf, size_t len, struct plan *plan, char *err, size_t errle
 
     if (!plan->join && !plan->image == !plan->rootfs)
         return perr(&ps, "exactly one of image and rootfs is required (" MISMATCH_HINT ")");
+    if (plan->server && (!plan->image || plan->join))
+        return perr(&ps, "server needs image and no join (" MISMATCH_HINT ")");
     if (!ids.uid || !ids.gid)
         return perr(&ps, "uid and gid are required (" MISMATCH_HINT ")");
     if (!ids.ctr_uid)

@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* server= is a path prefix; PREFIX.sock must fit in sockaddr_un.sun_path. */
+#define SERVER_PATH_MAX 96
+
 /* Flags of a bind= record. */
 enum {
     BIND_RO = 1 << 0,   /* read-only */
@@ -70,6 +73,10 @@ struct plan {
        SIGTERM, and SIGKILL after them); 0: it lives on (nohup). Set in Slurm
        jobs, whose process tracking loses a container its job script left. */
     int orphan_grace;
+    /* Path prefix of this user's image server for the image (server.c):
+       join it, or start it, instead of mounting the image here. */
+    const char *server;
+    int idle;           /* seconds a server started here outlives its last container */
     int net, ipc, uts;  /* more namespaces: loopback-only network, IPC, host name */
     const char *hostname;
     struct rlimit_rec *rlimits;

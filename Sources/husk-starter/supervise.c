@@ -31,11 +31,23 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "server.h"
 #include "util.h"
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 static sigset_t saved_mask;
+
+/* A joined image server's connection (server.c): the starter holds it while
+   the container runs; the container never sees it. */
+static int server_conn = -1, server_dirfd = -1;
+static const char *server_prefix;
+
+void supervise_server_connection(int conn, int dirfd, const char *prefix) {
+    server_conn = conn;
+    server_dirfd = dirfd;
+    server_prefix = prefix;
+}
 
 int exit_code_of(int status) {
     if (WIFEXITED(status))
@@ -204,6 +216,23 @@ static void kill_descendants(int procfd) {
 
 /* ---- the FUSE server ---------------------------------------------------- */
 
+husk_sqfuse *open_image_or_fail(const struct plan *plan) {
+    husk_sqfuse *fs = husk_sqfuse_open(plan->image, plan->offset);
+    if (!fs) {
+        if (errno == EINVAL)
+            fail("image %s: not a squashfs image, wrong offset, or unsupported compression",
+                 plan->image);
+        fail_errno(errno, NULL, "image %s", plan->image);
+    }
+    return fs;
+}
+
+void mount_image_or_fail(husk_sqfuse *fs, const char *dir) {
+    if (husk_sqfuse_mount(fs, dir, "husk") < 0)
+        fail_errno(errno, "needs /dev/fuse usable by this user; or use --mode extract",
+                   "mounting the image with FUSE");
+}
+
 pid_t start_fuse_server(husk_sqfuse *fs, const struct plan *plan) {
     pid_t parent = getpid();
     pid_t server = fork();
@@ -221,13 +250,18 @@ pid_t start_fuse_server(husk_sqfuse *fs, const struct plan *plan) {
     (void)prctl(PR_SET_NAME, "husk-fuse");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
         _exit(HUSK_EXIT_FAILURE);
+    serve_fuse(fs, plan);
+}
+
+_Noreturn void serve_fuse(husk_sqfuse *fs, const struct plan *plan) {
     int keep[] = {husk_sqfuse_fd(fs), husk_sqfuse_image_fd(fs)};
     close_fds_except(keep, 2);
     /* The signals the starter forwards are blocked here: a signal to the
        whole process group (Ctrl-C, mpirun or Slurm's scancel, which
        signal every process of a step) must reach the command, which may
        still read its image while it cleans up. The supervisor decides
-       when the server ends (SIGKILL, after the container). */
+       when the server ends (SIGKILL, after the container); an image
+       server's ends when the last mount of the image goes. */
     sigset_t set;
     sigemptyset(&set);
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
@@ -299,6 +333,8 @@ static _Noreturn void supervise_container(pid_t child, pid_t server, const char 
         pid_t w;
         while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
             if (w == child) {
+                if (server_conn >= 0)
+                    server_forget_if_gone(server_conn, server_dirfd, server_prefix);
                 if (server > 0) {
                     kill(server, SIGKILL);
                     waitpid(server, NULL, 0);
@@ -341,10 +377,15 @@ int fork_and_supervise(pid_t server, const char *name, int pid1, int orphan_grac
     if (child > 0) {
         /* The starter keeps nothing but the pipe: bind sources, Husk's
            state directories and the caller's descriptors are the child's. */
-        close_fds_except(&alive[1], 1);
+        int keep[] = {alive[1], server_conn, server_dirfd};
+        close_fds_except(keep, 3);
         supervise_container(child, server, name, orphan_grace, launcher);
     }
     close(alive[1]);
+    if (server_conn >= 0) {
+        close(server_conn);
+        close(server_dirfd);
+    }
     /* PID 1 dies with the starter, and the kernel kills its namespace; a
        subreaper watches the pipe instead and kills the tree itself.  The
        parent may have died before either was armed: getppid() is 0 in a

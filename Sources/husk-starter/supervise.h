@@ -8,11 +8,20 @@
 #include "CSquashFuse.h"
 #include "plan.h"
 
+/* husk_sqfuse_open and husk_sqfuse_mount, failing with one line. */
+husk_sqfuse *open_image_or_fail(const struct plan *plan);
+void mount_image_or_fail(husk_sqfuse *fs, const char *dir);
+
 /* Fork the FUSE server for FS (mounted already): a child that serves it
    until the connection ends, confined (confine_fuse_server), and dies with
    the starter.  The starter's copy of the connection is closed.  Returns
    the server's pid. */
 pid_t start_fuse_server(husk_sqfuse *fs, const struct plan *plan);
+
+/* The FUSE server's body: keep only the connection and the image, block the
+   forwarded signals, confine, and answer requests until the file system is
+   unmounted (exit 0) or the connection fails (exit 255). */
+_Noreturn void serve_fuse(husk_sqfuse *fs, const struct plan *plan);
 
 /* Fork.  The parent (the starter) forwards SIGINT, SIGTERM, SIGHUP,
    SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the child and exits with the
@@ -33,6 +42,11 @@ int fork_and_supervise(pid_t server, const char *name, int pid1, int orphan_grac
    when the command ends or ALIVE_FD says the starter died.  It forwards
    signals and exits with the command's status. */
 void supervise_command(int alive_fd, int procfd, int pid1);
+
+/* Before fork_and_supervise: the starter keeps CONN, its image server's
+   connection (server.c, path prefix PREFIX, directory DIRFD), while the
+   container runs. */
+void supervise_server_connection(int conn, int dirfd, const char *prefix);
 
 /* Exit status for a wait status: the exit code, or 128+N for signal N. */
 int exit_code_of(int status);

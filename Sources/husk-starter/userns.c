@@ -110,7 +110,7 @@ static int unshare_with_subordinate_ids(const struct plan *plan) {
     return result == 'y';
 }
 
-void enter_namespaces(const struct plan *plan) {
+void enter_namespaces(const struct plan *plan, unsigned long propagation) {
     int mapped = 0;
     if (plan->fakeroot && plan->newuidmap && plan->newgidmap && plan->subuid_count &&
         plan->subgid_count)
@@ -133,6 +133,6 @@ void enter_namespaces(const struct plan *plan) {
             fail_errno(errno, "gid= must be the invoking user's gid", "writing gid_map '%u %u 1'",
                        (unsigned)plan->ctr_gid, (unsigned)plan->gid);
     }
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        fail_errno(errno, NULL, "making mounts private");
+    if (mount(NULL, "/", NULL, MS_REC | propagation, NULL) < 0)
+        fail_errno(errno, NULL, "making mounts %s", propagation == MS_SLAVE ? "slaves" : "private");
 }

@@ -17,7 +17,7 @@ struct Husk: ParsableCommand {
             """,
         version: HuskVersion.current,
         subcommands: [Convert.self, Inspect.self, Pull.self, Push.self, Login.self, Logout.self, Cache.self,
-                      Run.self, Exec.self, Shell.self, Env.self, Instance.self, Policy.self, Audit.self, Sign.self, Verify.self, Check.self])
+                      Run.self, Exec.self, Shell.self, Env.self, Instance.self, Server.self, Policy.self, Audit.self, Sign.self, Verify.self, Check.self])
 
     /// Errors become one line, `husk: MESSAGE`, and exit status 1, or 255 for
     /// the commands that run a container (DESIGN.md §3: a job script must tell

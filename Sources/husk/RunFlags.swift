@@ -160,6 +160,7 @@ struct RunFlags: ParsableArguments {
     func launch(_ planner: LaunchPlanner, arguments: [String]) throws -> Never {
         var plan = try planner.plan(arguments: arguments)
         plan.orphanGrace = SlurmJob.orphanGrace(environment: ProcessInfo.processInfo.environment)
+        try ImageServer.attach(to: &plan, contentKey: planner.image.contentKey, environment: ProcessInfo.processInfo.environment)
         let starter = try Launcher.starterPath(environment: ProcessInfo.processInfo.environment)
         try Launcher.exec(plan, starter: starter)
     }

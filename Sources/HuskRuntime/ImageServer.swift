@@ -1,0 +1,153 @@
+import Foundation
+import HuskCore
+
+/// This user's image server on this node (husk-starter's server.c): the
+/// first run of an image mounts it and keeps it, with its user and mount
+/// namespaces, for later runs of the same image and id mapping, which join
+/// it instead of mounting the image again (warm caches, one FUSE server).
+public enum ImageServer {
+    /// Seconds a server outlives its last container by default.
+    public static let defaultIdle = 30
+
+    /// `HUSK_IDLE` (seconds, default 30; 0: every run mounts its image
+    /// itself, as without servers).
+    public static func idleSeconds(environment: [String: String]) throws -> Int {
+        guard let text = environment["HUSK_IDLE"], !text.isEmpty else { return defaultIdle }
+        guard let seconds = Int(text), (0...7 * 86400).contains(seconds) else {
+            throw HuskError(.usage, "HUSK_IDLE=\(text): not a number of seconds from 0 to 604800 (0 turns image servers off)")
+        }
+        return seconds
+    }
+
+    /// `$runtime/servers`, where servers keep their sockets (private to the
+    /// user, and hidden from containers with the rest of the runtime directory).
+    public static func directory(environment: [String: String]) -> String {
+        HuskPaths(environment: environment).runtime + "/servers"
+    }
+
+    /// Sets `plan.server` and `plan.idle` when `plan` can use a server: a
+    /// squashfs image (extract mode has no mount to share) and servers on.
+    public static func attach(to plan: inout LaunchPlan, contentKey: String, environment: [String: String]) throws {
+        let idle = try idleSeconds(environment: environment)
+        guard idle > 0, plan.join == nil, case .squashfs = plan.root,
+              let key = key(of: plan, contentKey: contentKey) else { return }
+        let runtime = HuskPaths(environment: environment).runtime
+        try PrivateDirectory.prepare(runtime, what: "instance state")
+        let prefix = try PrivateDirectory.prepare(directory(environment: environment), what: "image servers") + "/" + key
+        // The starter's limit: PREFIX.sock must fit a socket address.
+        guard prefix.utf8.count <= 96 else {
+            HuskLog.logger.debug("no image server: \(prefix) is too long for a socket address")
+            return
+        }
+        plan.server = prefix
+        plan.idle = idle
+    }
+
+    /// Names what a server serves and how: the image file (its identity on
+    /// disk, so a replaced file gets a new server, and its content key),
+    /// the offset, and the id mapping its user namespace was made with.
+    /// Nil when the file cannot be stat'ed (the starter then says why).
+    static func key(of plan: LaunchPlan, contentKey: String) -> String? {
+        guard case .squashfs(let path, let offset) = plan.root else { return nil }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        var parts = [path, "\(st.st_dev)", "\(st.st_ino)", "\(st.st_size)",
+                     "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)", "\(offset)", contentKey,
+                     "\(plan.outsideUID):\(plan.outsideGID)", "\(plan.insideUID):\(plan.insideGID)",
+                     "fakeroot=\(plan.fakeroot)"]
+        if let ids = plan.subordinateIDs {
+            parts.append("\(ids.uidStart)+\(ids.uidCount):\(ids.gidStart)+\(ids.gidCount)")
+        }
+        return String(Digest.sha256(of: Array(parts.joined(separator: "\n").utf8)).hex.prefix(32))
+    }
+}
+
+extension ImageServer {
+    /// What a running server says of itself (`husk server list`).
+    public struct Status: Equatable, Sendable, Codable {
+        public var key: String
+        public var pid: Int
+        public var containers: Int
+        public var idle: Int
+        /// Seconds since the epoch.
+        public var started: Int
+        public var image: String
+    }
+
+    /// Every server of this user on this node that answers; sockets of
+    /// servers that died (kill -9) are left for the next start to remove.
+    public static func list(environment: [String: String]) throws -> [Status] {
+        let directory = self.directory(environment: environment)
+        guard FilePath.isDirectory(directory) else { return [] }
+        _ = try PrivateDirectory.prepare(directory, what: "image servers")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".sock") }.sorted().compactMap { name in
+            let key = String(name.dropLast(5))
+            guard let text = try? ask(directory + "/" + name, request: "S") else { return nil }
+            return status(key: key, text: text)
+        }
+    }
+
+    /// Asks the server `key` (or, for a key of `list`) to stop taking new
+    /// containers; it ends once its running ones have. False when none answers.
+    public static func stop(key: String, environment: [String: String]) throws -> Bool {
+        guard key.allSatisfy({ $0.isHexDigit }), !key.isEmpty else {
+            throw HuskError(.usage, "\(key): not a server key (husk server list shows them)")
+        }
+        return (try? ask(directory(environment: environment) + "/" + key + ".sock", request: "Q")) == "y"
+    }
+
+    static func status(key: String, text: String) -> Status? {
+        var fields: [String: String] = [:]
+        var rest = Substring(text)
+        // "image" comes last and runs to the end: a path may hold anything.
+        while let line = rest.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first,
+              let space = line.firstIndex(of: " ") {
+            let name = String(line[..<space])
+            if name == "image" {
+                var image = rest[rest.index(after: space)...]
+                if image.hasSuffix("\n") { image = image.dropLast() }
+                fields[name] = String(image)
+                break
+            }
+            fields[name] = String(line[line.index(after: space)...])
+            rest = rest.dropFirst(line.count + 1)
+        }
+        guard let pid = fields["pid"].flatMap(Int.init), let containers = fields["containers"].flatMap(Int.init),
+              let idle = fields["idle"].flatMap(Int.init), let started = fields["started"].flatMap(Int.init),
+              let image = fields["image"] else { return nil }
+        return Status(key: key, pid: pid, containers: containers, idle: idle, started: started, image: image)
+    }
+
+    /// One request byte, then the answer to EOF (the protocol of server.c).
+    static func ask(_ socketPath: String, request: Character) throws -> String {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw HuskError(.io, "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socketPath.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw HuskError(.usage, "\(socketPath): too long for a socket address")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { throw HuskError(.notFound, "\(socketPath): no server answers") }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var byte = UInt8(request.asciiValue ?? 0)
+        guard write(fd, &byte, 1) == 1 else { throw HuskError(.io, "\(socketPath): the server went away") }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while answer.count < 1 << 16 {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            answer += buffer[0..<n]
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
+}
