@@ -27,7 +27,12 @@ LIB_FAILED_TITLES=()
 LIB_LAST_OK=true
 LIB_OUT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/husk-lib.XXXXXX")
 # Callers that set their own EXIT trap should call lib_cleanup from it.
-lib_cleanup() { rm -rf "$LIB_OUT_DIR"; }
+# Image servers a test started end with it (they would outlive it by
+# HUSK_IDLE and be counted by the next test's checks for leftovers).
+lib_cleanup() {
+    "${HUSK:-husk}" server stop --all >/dev/null 2>&1 || true
+    rm -rf "$LIB_OUT_DIR"
+}
 
 # lib_remove_work DIR: removes a test's work directory (read-only parts
 # too), or keeps it and says where with KEEP_WORK=1.

@@ -12,6 +12,9 @@ HUSK=$(command -v "${HUSK:-husk}")
 lib_work orphan
 printf 'ClusterName=test\nKillWait=2\n' >"$W/slurm.conf"
 export HUSK IMG W
+# One container and what is left of it: it mounts its image itself (an
+# image server would rightly outlive it by HUSK_IDLE).
+export HUSK_IDLE=0
 
 # launch NAME [VAR=VALUE...]: a bash that runs husk in the foreground (not
 # exec), in the background; its pid in $W/NAME.launcher. The command traps

@@ -18,6 +18,17 @@ lib_work slurm
 # Jobs run as this user with this environment (sbatch --export=ALL).
 export HUSK IMG W
 
+# The ranks of a step share one image server (one user namespace), which
+# is the step's: it ends with the step, or HUSK_IDLE after it.
+check "srun -n 4: the tasks of a step join one image server (one user namespace), gone after the step" sh -c '
+    out=$(HUSK_IDLE=1 timeout 120 srun -n 4 "$HUSK" exec "$IMG" readlink /proc/self/ns/user | sort -u)
+    [ "$(echo "$out" | wc -l)" = 1 ] || { echo "$out"; exit 1; }
+    for _ in $(seq 50); do "$HUSK" server list | grep -qF "$IMG" || exit 0; sleep 0.1; done
+    "$HUSK" server list; exit 1'
+# The checks below are about one container and what is left of it: each
+# mounts its image itself (image servers are tested above and in test-server.sh).
+export HUSK_IDLE=0
+
 check "srun -n 2 husk exec: each task runs in the image and sees its rank and size" sh -c '
     out=$(timeout 120 srun -n 2 "$HUSK" exec "$IMG" sh -c "test -x /bin/busybox && echo task \$SLURM_PROCID of \$SLURM_NTASKS" | sort)
     [ "$out" = "task 0 of 2

@@ -30,7 +30,7 @@ public enum ImageServer {
     public static func attach(to plan: inout LaunchPlan, contentKey: String, environment: [String: String]) throws {
         let idle = try idleSeconds(environment: environment)
         guard idle > 0, plan.join == nil, case .squashfs = plan.root,
-              let key = key(of: plan, contentKey: contentKey) else { return }
+              let key = key(of: plan, contentKey: contentKey, environment: environment) else { return }
         let runtime = HuskPaths(environment: environment).runtime
         try PrivateDirectory.prepare(runtime, what: "instance state")
         let prefix = try PrivateDirectory.prepare(directory(environment: environment), what: "image servers") + "/" + key
@@ -45,9 +45,12 @@ public enum ImageServer {
 
     /// Names what a server serves and how: the image file (its identity on
     /// disk, so a replaced file gets a new server, and its content key),
-    /// the offset, and the id mapping its user namespace was made with.
-    /// Nil when the file cannot be stat'ed (the starter then says why).
-    static func key(of plan: LaunchPlan, contentKey: String) -> String? {
+    /// the offset, and the id mapping its user namespace was made with; in
+    /// a Slurm job also the job and step: a server lives in the cgroup of
+    /// the step that started it, and Slurm ends it with that step (another
+    /// step's containers would lose their image), and its CPU time is that
+    /// step's. Nil when the file cannot be stat'ed (the starter then says why).
+    static func key(of plan: LaunchPlan, contentKey: String, environment: [String: String]) -> String? {
         guard case .squashfs(let path, let offset) = plan.root else { return nil }
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
@@ -55,6 +58,9 @@ public enum ImageServer {
                      "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)", "\(offset)", contentKey,
                      "\(plan.outsideUID):\(plan.outsideGID)", "\(plan.insideUID):\(plan.insideGID)",
                      "fakeroot=\(plan.fakeroot)"]
+        if let job = environment["SLURM_JOB_ID"], !job.isEmpty {
+            parts.append("slurm=\(job).\(environment["SLURM_STEP_ID"] ?? "")")
+        }
         if let ids = plan.subordinateIDs {
             parts.append("\(ids.uidStart)+\(ids.uidCount):\(ids.gidStart)+\(ids.gidCount)")
         }

@@ -178,14 +178,17 @@ let runDiscussion = """
     uidmap tools, ids 1 and up map to that range so the image's other owners are kept), inside a user \
     namespace: no root and no daemon are involved, and nothing gains privilege on the host.
 
-    FILESYSTEM: the image is mounted read-only through FUSE by husk-starter (or, with --mode extract or \
-    when /dev/fuse is unusable, extracted once into $TMPDIR/husk-$UID/rootfs). Bound by default: /dev, \
+    FILESYSTEM: the image is mounted read-only through FUSE (or, with --mode extract or \
+    when /dev/fuse is unusable, extracted once into $TMPDIR/husk-$UID/rootfs). A squashfs image is mounted \
+    by your image server for it on this node (see husk-server(1)): the first run starts it, later runs of \
+    the same image and id mapping join it, and it ends HUSK_IDLE seconds (default 30) after its last \
+    container; HUSK_IDLE=0 mounts the image for this container alone. Bound by default: /dev, \
     /proc, /sys (read-only), /tmp and /var/tmp (fresh with --contain), $HOME (not with --no-home or \
     --contain), the current directory (kept as the working directory), /etc/resolv.conf and /etc/hosts. \
     Binds in APPTAINER_BIND, APPTAINER_BINDPATH, SINGULARITY_BIND and SINGULARITY_BINDPATH (comma-separated, \
     as -B takes them) come before -B's, so Apptainer job scripts keep their binds. \
     -B destinations are created when missing (never where a symlink of the image points); binds over \
-    /proc, /dev or /sys are refused. No FUSE process, mount or temporary directory outlives the container.
+    /proc, /dev or /sys are refused. No mount or temporary directory outlives the container, and no process but the image server.
 
     WHAT A CONTAINER CAN REACH: the image (read-only), what is bound (by default your home directory, the \
     current directory, /tmp and /var/tmp, read-write, as you: an image you run can change your files \

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Image servers (issue 13): the first run of a squashfs image starts this
+# user's server for it; later runs of the same image and id mapping join it
+# (one husk-server, one husk-fuse, one user namespace); other mappings get
+# their own; nobody else joins; it leaves after HUSK_IDLE with nothing
+# left; kill -9 of a container or of the server harms nobody else and
+# leaves nothing once the others end; HUSK_IDLE=0 is the one-shot mode.
+# Env: HUSK, optional HUSK_STRANGER (a second user, reached with sudo -n -u).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+HUSK=${HUSK:-husk}
+lib_work server
+SERVERS=/tmp/husk-$(id -u)/servers
+export HUSK IMG W SERVERS
+export HUSK_IDLE=2
+unset XDG_RUNTIME_DIR
+
+# This image's servers (their keys and pids), per husk server list; other
+# tests' servers may still be about.
+servers() { "$HUSK" server list | awk -v img="$IMG" 'NR > 1 && $4 == img { print $1 }'; }
+server_pids() { "$HUSK" server list | awk -v img="$IMG" 'NR > 1 && $4 == img { print $2 }'; }
+# Notes this image's servers, their FUSE servers and sockets, for all_gone.
+track() {
+    local pid key
+    for pid in $(server_pids); do echo "$pid" && pgrep -P "$pid" -x husk-fuse; done >>"$W/tracked" || true
+    for key in $(servers); do echo "$SERVERS/$key.sock"; done >>"$W/sockets"
+}
+# Waits until nothing of this image's servers is left: none listed, none of
+# their processes alive, none of their sockets.
+all_gone() {
+    local left
+    for _ in $(seq 100); do
+        left="$(servers)"
+        for pid in $(sort -u "$W/tracked" 2>/dev/null); do
+            [ -n "$(lib_alive -x 'husk-(server|fuse)' | grep -x "$pid")" ] && left="$left process $pid"
+        done
+        for sock in $(sort -u "$W/sockets" 2>/dev/null); do [ -e "$sock" ] && left="$left $sock"; done
+        [ -z "$left" ] && return 0
+        sleep 0.1
+    done
+    echo "left: $left"
+    return 1
+}
+# Starts a container that writes its user namespace to $W/NAME.ns and waits
+# for $W/NAME.go; waits until it runs.
+start() { # NAME [husk exec options]
+    local name=$1
+    shift
+    "$HUSK" exec "$@" "$IMG" sh -c "readlink /proc/self/ns/user >$W/$name.ns; while [ ! -e $W/$name.go ]; do sleep 0.1; done; busybox 2>&1 | head -1" \
+        >"$W/$name.out" 2>"$W/$name.err" &
+    echo $! >"$W/$name.pid"
+    for _ in $(seq 100); do [ -s "$W/$name.ns" ] && track && return 0; sleep 0.1; done
+    echo "$name did not start: $(cat "$W/$name.err")"
+    return 1
+}
+finish() { # NAME: let it end, and check it read its image to the end
+    touch "$W/$1.go"
+    wait "$(cat "$W/$1.pid")" && grep -qi busybox "$W/$1.out"
+}
+export -f servers server_pids track all_gone start finish lib_alive
+
+check "a second exec joins the first's server: one husk-server, one husk-fuse, one user namespace" bash -c '
+    start a && start b || exit 1
+    pid=$(server_pids)
+    [ "$(servers | wc -l)" = 1 ] && [ "$(pgrep -P "$pid" -x husk-fuse | wc -l)" = 1 ] &&
+        [ "$(cat "$W/a.ns")" = "$(cat "$W/b.ns")" ] ||
+        { echo "servers [$(servers)] fuse [$(pgrep -P "$pid" -x husk-fuse)] ns $(cat "$W/a.ns") $(cat "$W/b.ns")"; exit 1; }
+    # Neither container mounted the image itself.
+    [ -z "$(pgrep -P "$(cat "$W/a.pid")" -x husk-fuse)$(pgrep -P "$(cat "$W/b.pid")" -x husk-fuse)" ] ||
+        { echo "a container has a FUSE server of its own"; exit 1; }
+    "$HUSK" server list | grep -q " 2 .*$IMG" || { "$HUSK" server list; exit 1; }
+    finish a && finish b'
+check "... its containers stay apart: a bind of one is not in the other, --contain and -B per container" bash -c '
+    mkdir -p "$W/only-a" && echo a >"$W/only-a/f"
+    "$HUSK" exec -B "$W/only-a:/mnt/a:ro" "$IMG" sh -c "sleep 1; cat /mnt/a/f" >"$W/apart-a" &
+    sleep 0.3
+    "$HUSK" exec --contain "$IMG" sh -c "ls /mnt/a 2>&1; ls $W 2>&1" >"$W/apart-b"
+    wait $! && [ "$(cat "$W/apart-a")" = a ] && grep -q "No such file" "$W/apart-b" && ! grep -q only-a "$W/apart-b" ||
+        { cat "$W/apart-a" "$W/apart-b"; exit 1; }'
+check "the server leaves HUSK_IDLE (2 s) after its last container: no process, mount or socket left" bash -c '
+    [ -n "$(servers)" ] || { echo "no server to wait for"; exit 1; }
+    sleep 2.5; all_gone'
+check "--fakeroot (another id mapping) gets another server" bash -c '
+    start plain && start fake --fakeroot || exit 1
+    [ "$(servers | wc -l)" = 2 ] && [ "$(cat "$W/plain.ns")" != "$(cat "$W/fake.ns")" ] ||
+        { "$HUSK" server list; exit 1; }
+    finish plain && finish fake && "$HUSK" server stop --all && all_gone'
+check "kill -9 of one container: the other and the server go on, nothing left once it ends" bash -c '
+    start victim && start survivor || exit 1
+    kill -9 "$(cat "$W/victim.pid")"
+    sleep 0.5
+    [ -n "$(servers)" ] || { echo "the server went with the container"; exit 1; }
+    finish survivor && sleep 2.5 && all_gone'
+check "kill -9 of the server: its container still reads its image; nothing left once it ends" bash -c '
+    start orphaned || exit 1
+    kill -9 "$(server_pids)"
+    sleep 0.3
+    finish orphaned && all_gone'
+check "husk server stop IMAGE: no new containers join; the running one ends normally" bash -c '
+    start running || exit 1
+    "$HUSK" server stop "$IMG" && [ -z "$(servers)" ] || { "$HUSK" server list; exit 1; }
+    finish running && all_gone'
+check "HUSK_IDLE=0: no server, the FUSE server is a child of the starter, as before" bash -c '
+    HUSK_IDLE=0 start oneshot || exit 1
+    [ -z "$(servers)" ] && [ -n "$(pgrep -P "$(cat "$W/oneshot.pid")" -x husk-fuse)" ] ||
+        { echo "servers [$(servers)], FUSE server of the starter [$(pgrep -P "$(cat "$W/oneshot.pid")" -x husk-fuse)]"; exit 1; }
+    finish oneshot && all_gone'
+check_fails_like "HUSK_IDLE that is not a number of seconds is refused in one line" 255 "HUSK_IDLE=soon: not a number" \
+    env HUSK_IDLE=soon "$HUSK" exec "$IMG" true
+
+# Only processes of this user outside any container may join: a process in
+# another user namespace (as a container's are) gets nothing, and another
+# user cannot even reach the socket.
+cat >"$W/join.py" <<'EOF'
+import socket, sys
+try:
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    s.sendall(b"J")
+    msg, anc, flags, addr = s.recvmsg(16, socket.CMSG_SPACE(8))
+    print("answer=%s fds=%d" % (msg.decode(), len(anc)))
+except OSError as e:
+    print("refused", e.errno)
+EOF
+chmod a+rx "$W" && chmod a+r "$W/join.py"
+check "a process of this user in another user namespace cannot join (SO_PEERCRED and namespace check)" bash -c '
+    start holder || exit 1
+    out=$(unshare -U python3 "$W/join.py" "$(ls "$SERVERS"/*.sock | head -1)")
+    finish holder
+    # Closed at once (EPIPE or a reset) or an empty answer: never descriptors.
+    case $out in "refused 32" | "refused 104" | "answer= fds=0") ;; *) echo "$out"; exit 1 ;; esac'
+stranger=${HUSK_STRANGER:-}
+if [ -n "$stranger" ] && sudo -n -u "$stranger" true 2>/dev/null; then
+    check "another user cannot reach the server (its directory is private)" bash -c '
+        start mine || exit 1
+        out=$(sudo -n -u "$0" python3 "$W/join.py" "$(ls "$SERVERS"/*.sock | head -1)")
+        finish mine
+        [ "$out" = "refused 13" ] || { echo "$out"; exit 1; }' "$stranger"
+else
+    skip "another user cannot reach the server" "HUSK_STRANGER unset or not reachable with sudo -n"
+fi
+"$HUSK" server stop --all >/dev/null 2>&1 || true
+summary
