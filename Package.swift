@@ -93,6 +93,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The README's library example: uses only the public API of the library targets.
+        .executableTarget(name: "husk-example", dependencies: ["HuskOCI", "HuskSquash", "HuskRuntime"],
+                          path: "Examples/husk-example"),
+
         .target(name: "HuskTestSupport", dependencies: ["HuskCore", "HuskOCI"], path: "Tests/HuskTestSupport"),
         .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore"]),
         .testTarget(name: "HuskSystemTests", dependencies: ["HuskSystem"]),

@@ -86,3 +86,28 @@ int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd) {
     execv(path, argv);
     _exit(255);
 }
+
+/* For Container.run: the starter as a child with this process's 0-2, the
+   plan and the descriptors in KEEP. Only async-signal-safe calls after fork
+   (the caller may have threads). */
+int husk_spawn_child(const char *path, int planfd, const int *keep, int nkeep) {
+    char arg[32];
+    snprintf(arg, sizeof arg, "--plan-fd=%d", planfd);
+    int all[1025];
+    if (nkeep < 0 || nkeep > 1024)
+        return -1;
+    all[0] = planfd;
+    for (int i = 0; i < nkeep; i++)
+        all[i + 1] = keep[i];
+    pid_t pid = fork();
+    if (pid != 0)
+        return (int)pid;
+    if (husk_cloexec_except(all, nkeep + 1) < 0)
+        _exit(255);
+    for (int i = 0; i <= nkeep; i++)
+        if (husk_keep_across_exec(all[i]) < 0)
+            _exit(255);
+    char *const argv[] = {"husk-starter", arg, 0};
+    execv(path, argv);
+    _exit(255);
+}

@@ -59,7 +59,7 @@ public struct LaunchPlanner {
         plan.ipcNamespace = options.ipc
         plan.utsNamespace = options.uts || options.hostname != nil
         plan.hostname = options.hostname
-        plan.resourceLimits = try options.rlimits.map { try ResourceLimit(parsing: $0) }
+        plan.resourceLimits = options.resourceLimits
         let capabilities = try capabilitySet()
         plan.capabilities = capabilities.mask
         plan.seccomp = try seccompFilter(capabilities: capabilities)?.program
@@ -134,7 +134,7 @@ public struct LaunchPlanner {
             joined?.path = options.nv || options.rocm ? [HostLibraries.binaryDirectory] : []
         }
         plan.environment = try planner.environment(inside: inside, hostLibraries: joined).resolve()
-        plan.resourceLimits = try options.rlimits.map { try ResourceLimit(parsing: $0) }
+        plan.resourceLimits = options.resourceLimits
         let capabilities = try planner.capabilitySet()
         plan.capabilities = capabilities.mask
         plan.seccomp = try planner.seccompFilter(capabilities: capabilities)?.program
@@ -159,16 +159,11 @@ public struct LaunchPlanner {
     }
 
     func seccompFilter(capabilities: CapabilitySet) throws -> SeccompFilter? {
-        var choice: String?
-        for item in options.security {
-            guard item.hasPrefix("seccomp="), item.count > 8 else {
-                throw HuskError(.usage, "unknown --security \"\(item)\": use seccomp=unconfined or seccomp=FILE.json")
-            }
-            choice = String(item.dropFirst(8))
-        }
-        if choice == "unconfined" { return nil }
-        if let path = choice {
+        switch options.seccomp {
+        case .unconfined: return nil
+        case .profile(let path):
             return try SeccompProfile.load(path: path).filter(capabilities: capabilities.names, path: path)
+        case .standard: break
         }
         var filter = SeccompFilter.Options()
         filter.pidNamespace = options.pid
@@ -266,7 +261,15 @@ public struct LaunchPlanner {
             binds.append(cwd)
         }
         binds += try siteBinds()
-        let user = try BindOption.parse(options.binds, currentDirectory: currentDirectory)
+        // Whoever built them, the caller's binds get the checks of -B's
+        // (never over /proc, /dev or /sys; the site's bind rules).
+        let user = options.binds.map {
+            var bind = $0
+            bind.user = true
+            bind.source = BindOption.normalize(bind.source.hasPrefix("/") ? bind.source : currentDirectory + "/" + bind.source)
+            bind.destination = BindOption.normalize(bind.destination)
+            return bind
+        }
         for bind in user { try policy.checkUserBind(source: bind.source) }
         return binds + user
     }
@@ -341,7 +344,7 @@ public struct LaunchPlanner {
             let text = String(decoding: try FileByteSource(path: file).readAll(what: file), as: UTF8.self)
             environment.envFileEntries = try ContainerEnvironment.parseEnvFile(text, path: file)
         }
-        environment.explicit = try options.environment.map { try ContainerEnvironment.parseAssignment($0, what: "--env") }
+        environment.explicit = options.environment.map { ($0.name, $0.value) }
         environment.prependedLibraryPath = hostLibraries?.libraryPath ?? []
         environment.prependedPath = hostLibraries?.path ?? []
         return environment

@@ -53,6 +53,29 @@ public enum Launcher {
         return pid
     }
 
+    /// Starts the starter as a child with this process's standard input,
+    /// output and error (and the plan's kept descriptors); returns its pid.
+    public static func spawn(_ plan: LaunchPlan, starter: String) throws -> Int32 {
+        let fd = try planDescriptor(plan)
+        defer { close(fd) }
+        let pid = plan.keptDescriptors.withUnsafeBufferPointer {
+            husk_spawn_child(starter, fd, $0.baseAddress, Int32($0.count))
+        }
+        guard pid > 0 else { throw HuskError.io(errno, starter, doing: "cannot start") }
+        return pid
+    }
+
+    /// Waits for the starter PID; its exit status as a shell reports it
+    /// (the command's, or 128+N for signal N).
+    public static func wait(for pid: Int32) throws -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw HuskError.io(errno, "husk-starter", doing: "cannot wait for") }
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
     /// Becomes the starter. Only the caller's descriptors (the plan's
     /// `keptDescriptors`) and the plan itself survive the exec.
     public static func exec(_ plan: LaunchPlan, starter: String) throws -> Never {

@@ -10,6 +10,12 @@ public struct ResourceLimit: Equatable, Sendable {
     public var soft: String
     public var hard: String
 
+    /// NAME (one of `names`), SOFT and HARD numbers or `unlimited` (HARD
+    /// defaults to SOFT); checked as `--rlimit` is.
+    public init(name: String, soft: String, hard: String? = nil) throws {
+        try self.init(parsing: "\(name)=\(soft)" + (hard.map { ":\($0)" } ?? ""))
+    }
+
     public init(parsing text: String) throws {
         let usage = "invalid --rlimit \"\(text)\": use NAME=SOFT[:HARD] with NAME one of \(Self.names.joined(separator: ", ")) and numbers or unlimited"
         guard let equals = text.firstIndex(of: "=") else { throw HuskError(.usage, usage) }

@@ -1,7 +1,14 @@
-/// What the user asked for on the command line of run/exec/shell/env.
+import HuskCore
+
+/// How to run a container, as typed values: the library's options (the
+/// CLI parses its flags into these; `BindOption`, `EnvironmentVariable`,
+/// `ResourceLimit` and `Seccomp` parse the flags' grammar).
 public struct RunOptions: Sendable {
-    public var binds: [String] = []
-    public var environment: [String] = []
+    /// Extra binds (`-B`), in order, after the default ones.
+    public var binds: [LaunchPlan.Bind] = []
+    /// Variables set inside (`--env`), highest precedence; later ones win.
+    public var environment: [EnvironmentVariable] = []
+    /// A file of NAME=VALUE lines (`--env-file`), below `environment`.
     public var envFile: String?
     public var cleanenv = false
     /// `all`, `none`, or a comma-separated list of names and `PREFIX*` patterns.
@@ -20,13 +27,14 @@ public struct RunOptions: Sendable {
     /// A UTS namespace; `hostname` sets its host name (and implies it).
     public var uts = false
     public var hostname: String?
-    /// `NAME=SOFT[:HARD]` (nofile, nproc, memlock, stack, core).
-    public var rlimits: [String] = []
-    /// `--security` items; `seccomp=unconfined` turns the default filter off.
-    public var security: [String] = []
+    /// Applied just before the command starts.
+    public var resourceLimits: [ResourceLimit] = []
+    /// The system-call filter.
+    public var seccomp: Seccomp = .standard
     /// Allow mount and new namespaces inside (nested containers).
     public var allowNested = false
-    /// With `fakeroot`: capabilities added to or dropped from the default set.
+    /// With `fakeroot`: capabilities (libcap names, or `all`) added to or
+    /// dropped from the default set.
     public var addCaps: [String] = []
     public var dropCaps: [String] = []
     public var mode: Mode = .auto
@@ -47,5 +55,43 @@ public struct RunOptions: Sendable {
         case auto, fuse, extract
     }
 
+    /// The container's system-call filter.
+    public enum Seccomp: Equatable, Sendable {
+        /// Husk's deny-list (kexec, modules, keyrings, bpf, mount, setns, ...).
+        case standard
+        /// No filter.
+        case unconfined
+        /// A Docker/OCI JSON seccomp profile.
+        case profile(path: String)
+
+        /// `--security` items: `seccomp=unconfined` or `seccomp=FILE.json`; the last wins.
+        public init(securityItems items: [String]) throws {
+            self = .standard
+            for item in items {
+                guard item.hasPrefix("seccomp="), item.count > 8 else {
+                    throw HuskError(.usage, "unknown --security \"\(item)\": use seccomp=unconfined or seccomp=FILE.json")
+                }
+                let value = String(item.dropFirst(8))
+                self = value == "unconfined" ? .unconfined : .profile(path: value)
+            }
+        }
+    }
+
     public init() {}
+}
+
+/// A variable set inside the container.
+public struct EnvironmentVariable: Equatable, Sendable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// `NAME=VALUE` (WHAT names the flag or file for messages).
+    public init(parsing text: String, what: String) throws {
+        (name, value) = try ContainerEnvironment.parseAssignment(text, what: what)
+    }
 }

@@ -31,50 +31,9 @@ struct InstanceStart: ParsableCommand, RunsContainer {
     var arguments: [String] = []
 
     func run() throws {
-        try InstanceStore.validate(name: name)
         let store = try InstanceStore(environment: ProcessInfo.processInfo.environment)
-        if let existing = try store.load(name), InstanceStore.isAlive(existing) {
-            throw HuskError(.usage, "instance \(name) is already running (pid \(existing.pid)); stop it first")
-        }
-        var planner = try flags.planner()
-        planner.options.pid = true
-        let command = planner.image.has(".husk/startscript")
-            ? ["/.husk/startscript"] + arguments : try planner.runArguments(arguments)
-        let plan = try planner.plan(arguments: command)
-        try store.remove(name)
-        let starter = try Launcher.starterPath(environment: ProcessInfo.processInfo.environment)
-        let pid = try Launcher.spawnDetached(plan, starter: starter, output: try store.outputPath(name),
-                                             errors: try store.errorPath(name))
-        guard let started = InstanceStore.startTime(of: pid) else {
-            throw HuskError(.io, "instance \(name) exited at once: \(Self.lastLine(try store.errorPath(name)))")
-        }
-        try Self.waitUntilRunning(pid: pid, name: name, store: store)
-        let created = ISO8601DateFormatter().string(from: Date())
-        try store.save(InstanceState(name: name, pid: pid, startTime: started, image: planner.image.path,
-                                     command: command, created: created, fakeroot: flags.fakeroot))
-        print("instance \(name) started (pid \(pid))")
-    }
-
-    /// Ready when the command runs: one of the starter's children (the
-    /// other is the FUSE server) is the instance's init, and init's child
-    /// the command.
-    static func waitUntilRunning(pid: Int32, name: String, store: InstanceStore) throws {
-        for _ in 0..<200 {
-            if !InstanceStore.isRunning(pid) {
-                throw HuskError(.io, "instance \(name) failed to start: \(lastLine(try store.errorPath(name)))")
-            }
-            if InstanceStore.children(of: pid).contains(where: { !InstanceStore.children(of: $0).isEmpty }) {
-                return
-            }
-            usleep(25_000)
-        }
-        throw HuskError(.io, "instance \(name) did not start within 5 s: \(lastLine(try store.errorPath(name)))")
-    }
-
-    static func lastLine(_ path: String) -> String {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        let line = text.split(separator: "\n").last.map(String.init) ?? "no message"
-        return line.hasPrefix("husk: ") ? String(line.dropFirst(6)) : line
+        let state = try store.start(name, container: try flags.container(), arguments: arguments)
+        print("instance \(state.name) started (pid \(state.pid))")
     }
 }
 
@@ -119,42 +78,17 @@ struct InstanceStop: ParsableCommand {
 
     func run() throws {
         let store = try InstanceStore(environment: ProcessInfo.processInfo.environment)
-        let number = try Self.signalNumber(signal)
+        let number = try InstanceStore.signalNumber(signal)
         let targets: [InstanceState]
         if all {
             targets = store.all()
         } else {
             guard let name else { throw HuskError(.usage, "name an instance to stop, or use --all") }
-            guard let state = try store.load(name), InstanceStore.isAlive(state) else {
-                try store.remove(name)
-                throw HuskError(.notFound, "no running instance \(name) (husk instance list shows them)")
-            }
-            targets = [state]
+            targets = [try store.running(name)]
         }
         for state in targets {
-            // The starter forwards the signal to the command; when the command
-            // ends, the PID namespace and every process in it end with it.
-            kill(state.pid, number)
-            var waited = 0
-            while InstanceStore.isAlive(state) && waited < timeout * 20 {
-                usleep(50_000)
-                waited += 1
-            }
-            if InstanceStore.isAlive(state) {
-                kill(state.pid, SIGKILL)
-                while InstanceStore.isAlive(state) { usleep(20_000) }
-            }
-            try store.remove(state.name)
+            try store.stop(state, signal: number, timeout: timeout)
             print("instance \(state.name) stopped")
         }
-    }
-
-    static func signalNumber(_ text: String) throws -> Int32 {
-        let names: [String: Int32] = ["HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "KILL": SIGKILL, "USR1": SIGUSR1,
-                                      "USR2": SIGUSR2, "TERM": SIGTERM]
-        var key = text.uppercased()
-        if key.hasPrefix("SIG") { key = String(key.dropFirst(3)) }
-        if let number = names[key] ?? Int32(text), number > 0, number < 65 { return number }
-        throw HuskError(.usage, "unknown signal \"\(text)\": use TERM, INT, HUP, QUIT, USR1, USR2, KILL or a number")
     }
 }

@@ -102,11 +102,12 @@ struct RunFlags: ParsableArguments {
     @Flag(name: .customLong("bind-mpi"), help: "Bind the host's MPI (its libraries and what they need but glibc, into /.husk/host/lib; its plugin, help and configuration directories at their own paths) into an image without one; fails when the image's glibc is older than those libraries need, or it has none.")
     var bindMPI = false
 
-    var options: RunOptions {
+    func runOptions() throws -> RunOptions {
         var options = RunOptions()
         // Binds a Singularity/Apptainer job script sets in its environment come first.
-        options.binds = ApptainerVariables.binds(host: ProcessInfo.processInfo.environment) + bind
-        options.environment = env
+        options.binds = try BindOption.parse(ApptainerVariables.binds(host: ProcessInfo.processInfo.environment) + bind,
+                                             currentDirectory: FileManager.default.currentDirectoryPath)
+        options.environment = try env.map { try EnvironmentVariable(parsing: $0, what: "--env") }
         options.envFile = envFile
         options.cleanenv = cleanenv || containall
         options.envPassthrough = envPassthrough
@@ -121,8 +122,8 @@ struct RunFlags: ParsableArguments {
         options.ipc = ipc || containall
         options.uts = uts
         options.hostname = hostname
-        options.rlimits = rlimit
-        options.security = security
+        options.resourceLimits = try rlimit.map { try ResourceLimit(parsing: $0) }
+        options.seccomp = try RunOptions.Seccomp(securityItems: security)
         options.allowNested = allowNested
         options.addCaps = addCaps
         options.dropCaps = dropCaps
@@ -141,28 +142,14 @@ struct RunFlags: ParsableArguments {
     @Argument(help: "The image: FILE.sqsh, a directory, docker://REF, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
     var image: String
 
-    /// Sets up logging, resolves the image and builds a planner for it.
-    func planner() throws -> LaunchPlanner {
+    /// Sets up logging, resolves the image and makes the container.
+    func container() throws -> Container {
         global.bootstrapLogging()
-        let host = ProcessInfo.processInfo.environment
         let cache = try RegistryFlags.cacheRoot()
         let policy = try RegistryFlags.sitePolicy()
         let registry = RegistryImages(cacheRoot: cache, settings: try self.registry.settings(), showProgress: !global.quiet,
                                       policy: policy)
-        let image = try RuntimeImage.open(self.image, cacheDirectory: cache, registry: (registry, pull), policy: policy)
-        var planner = LaunchPlanner(image: image, options: options, user: UserIdentity.current(), hostEnvironment: host,
-                                    currentDirectory: FileManager.default.currentDirectoryPath)
-        planner.policy = policy
-        return planner
-    }
-
-    /// Becomes husk-starter running `arguments` in the image.
-    func launch(_ planner: LaunchPlanner, arguments: [String]) throws -> Never {
-        var plan = try planner.plan(arguments: arguments)
-        plan.orphanGrace = SlurmJob.orphanGrace(environment: ProcessInfo.processInfo.environment)
-        try ImageServer.attach(to: &plan, contentKey: planner.image.contentKey, environment: ProcessInfo.processInfo.environment)
-        let starter = try Launcher.starterPath(environment: ProcessInfo.processInfo.environment)
-        try Launcher.exec(plan, starter: starter)
+        return try Container(image: image, options: try runOptions(), policy: policy, registry: (registry, pull))
     }
 }
 
@@ -263,7 +250,7 @@ struct Exec: ParsableCommand, RunsContainer {
 
     func run() throws {
         guard !command.isEmpty else { throw HuskError(.usage, "husk exec needs a command after the image") }
-        try flags.launch(try flags.planner(), arguments: command)
+        try flags.container().exec(command)
     }
 }
 
@@ -279,8 +266,8 @@ struct Run: ParsableCommand, RunsContainer {
     var arguments: [String] = []
 
     func run() throws {
-        let planner = try flags.planner()
-        try flags.launch(planner, arguments: try planner.runArguments(arguments))
+        let container = try flags.container()
+        try container.exec(try container.runArguments(arguments))
     }
 }
 
@@ -293,9 +280,9 @@ struct Shell: ParsableCommand, RunsContainer {
     @OptionGroup var flags: RunFlags
 
     func run() throws {
-        var planner = try flags.planner()
-        planner.options.environment.append("PS1=[\(planner.image.name)] \\w \\$ ")
-        try flags.launch(planner, arguments: planner.shellArguments())
+        var container = try flags.container()
+        container.options.environment.append(.init(name: "PS1", value: "[\(container.image.name)] \\w \\$ "))
+        try container.exec(container.shellArguments())
     }
 }
 
@@ -308,7 +295,7 @@ struct Env: ParsableCommand {
     @OptionGroup var flags: RunFlags
 
     func run() throws {
-        let plan = try flags.planner().plan(arguments: ["true"])
+        let plan = try flags.container().planner.plan(arguments: ["true"])
         print(plan.environment.joined(separator: "\n"))
     }
 }

@@ -22,6 +22,11 @@ int husk_cloexec_except(const int *keep, int count);
  * ERRFD) with "--plan-fd=N" for PLANFD; no other descriptor of husk
  * reaches it. Returns its pid or -1. */
 int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd);
+
+/* Fork and exec the starter at PATH with "--plan-fd=PLANFD": only 0-2,
+   PLANFD and the NKEEP descriptors in KEEP reach it. Returns the child's
+   pid, or -1 (errno). */
+int husk_spawn_child(const char *path, int planfd, const int *keep, int nkeep);
 /* The descriptors (3 and up) that were open without close-on-exec when
  * husk started: the ones its caller passed on. */
 int husk_inherited_fd_count(void);

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Image servers (issue 13), side by side with ch-run in one run, as ratios.
+# Run as an UNPRIVILEGED user (Scripts/bench drops root).
+#
+# Usage: HUSK=/path/to/husk Integration/bench/server.sh DEBIAN.sqsh [KERNEL-MOUNT]
+#   DEBIAN.sqsh   the Debian minbase + python3 image
+#   KERNEL-MOUNT  the same file mounted by the kernel's squashfs (root makes
+#                 it: Scripts/bench does); the reference for reading /usr
+#
+#  1. `exec IMG true`: one-shot (HUSK_IDLE=0), first run (starts the
+#     server), repeat run (joins it), ch-run (hyperfine, 20 runs);
+#  2. reading all of /usr (tar to /dev/null) on a repeat run, against the
+#     kernel's squashfs mount, the one-shot mode and ch-run; python3
+#     importing eight modules, against the extracted directory (extract mode);
+#  3. 64 concurrent `exec IMG sleep`: servers, PSS of all 64 against one
+#     container's; wall time of 64 concurrent `exec IMG true` against ch-run;
+#  4. extract mode: the first extraction of the image.
+# Writes Integration/bench/results/server.md (HUSK_BENCH_RESULTS=DIR elsewhere).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+HUSK=${HUSK:-husk}
+image=${1:?usage: server.sh DEBIAN.sqsh [KERNEL-MOUNT]}
+kernel=${2:-}
+results=${HUSK_BENCH_RESULTS:-$here/results}
+[ "$(id -u)" -ne 0 ] || { echo "run as an unprivileged user (Scripts/bench does)" >&2; exit 2; }
+for tool in hyperfine ch-run; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (Scripts/install-deps --bench)" >&2; exit 2; }
+done
+mkdir -p "$results"
+work=$(mktemp -d "${TMPDIR:-/tmp}/husk-bench-server.XXXXXX")
+trap '"$HUSK" server stop --all >/dev/null 2>&1; pkill -u "$(id -u)" -f "[s]leep 2718" 2>/dev/null; chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"' EXIT
+export TMPDIR=$work USER=${USER:-$(id -un)} HUSK_CACHEDIR=$work/cache HUSK
+unset XDG_RUNTIME_DIR
+cp "$image" "$work/debian.sqsh"
+img=$work/debian.sqsh
+cd "$work"
+out=$work/server.md
+mean() { /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["mean"])' "$@"; }
+ratio() { /usr/bin/python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$@"; }
+ms() { /usr/bin/python3 -c 'import sys; print("%.1f ms" % (float(sys.argv[1]) * 1e3))' "$1"; }
+s() { /usr/bin/python3 -c 'import sys; print("%.2f s" % float(sys.argv[1]))' "$1"; }
+
+echo "== startup" >&2
+export HUSK_IDLE=30
+hyperfine -N --warmup 3 --runs 20 --export-json start.json \
+    -n one-shot "env HUSK_IDLE=0 $HUSK exec $img true" \
+    -n repeat "$HUSK exec $img true" \
+    -n ch-run "ch-run $img -- true" >/dev/null
+"$HUSK" server stop --all >/dev/null
+# The first run starts the server: stop it before each run.
+hyperfine -N --runs 20 --prepare "$HUSK server stop --all" --export-json first.json \
+    -n first "$HUSK exec $img true" >/dev/null
+ch=$(mean start.json 2)
+{
+echo "# Image servers ($(date -u +%Y-%m-%d), $(nproc) cores, husk $("$HUSK" --version), ch-run $(ch-run --version 2>&1 | head -n 1))"
+echo
+echo "## 1. \`exec IMG true\` on the Debian image (mean of 20 runs)"
+echo
+echo "| | time | / ch-run |"
+echo "|---|---:|---:|"
+echo "| husk, repeat run (joins the server) | $(ms "$(mean start.json 1)") | $(ratio "$(mean start.json 1)" "$ch") |"
+echo "| husk, first run (starts the server) | $(ms "$(mean first.json 0)") | $(ratio "$(mean first.json 0)" "$ch") |"
+echo "| husk, HUSK_IDLE=0 (one-shot) | $(ms "$(mean start.json 0)") | $(ratio "$(mean start.json 0)" "$ch") |"
+echo "| ch-run | $(ms "$ch") | 1.00 |"
+} >"$out"
+
+echo "== reading /usr" >&2
+readall="tar cf /dev/null /usr"
+imports="import json, email.parser, http.client, xml.etree.ElementTree, asyncio, sqlite3, decimal, argparse"
+"$HUSK" exec --mode extract "$img" true # extract once, outside the timing
+commands=(-n "husk, repeat run" "$HUSK exec $img $readall"
+          -n "husk, HUSK_IDLE=0" "env HUSK_IDLE=0 $HUSK exec $img $readall"
+          -n ch-run "ch-run $img -- $readall")
+[ -n "$kernel" ] && commands+=(-n "kernel squashfs" "tar cf /dev/null -C $kernel usr")
+hyperfine -N --warmup 1 --runs 5 --export-json readall.json "${commands[@]}" >/dev/null
+hyperfine -N --warmup 2 --runs 10 --export-json imports.json \
+    -n "husk, repeat run" "$HUSK exec $img python3 -c '$imports'" \
+    -n "husk --mode extract" "$HUSK exec --mode extract $img python3 -c '$imports'" >/dev/null
+{
+echo
+echo "## 2. Reading the image on a repeat run (warm caches; mean of 5 and 10 runs)"
+echo
+echo "| all of /usr (tar to /dev/null) | time | / kernel squashfs |"
+echo "|---|---:|---:|"
+ref=$([ -n "$kernel" ] && mean readall.json 3 || echo "")
+for i in 0 1 2 3; do
+    [ $i -eq 3 ] && [ -z "$kernel" ] && break
+    name=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["command"])' readall.json $i)
+    echo "| $name | $(s "$(mean readall.json $i)") | $([ -n "$ref" ] && ratio "$(mean readall.json $i)" "$ref" || echo "n/a (no kernel mount)") |"
+done
+echo
+echo "| python3 importing eight modules | time | / extracted directory |"
+echo "|---|---:|---:|"
+echo "| husk, repeat run | $(ms "$(mean imports.json 0)") | $(ratio "$(mean imports.json 0)" "$(mean imports.json 1)") |"
+echo "| husk --mode extract | $(ms "$(mean imports.json 1)") | 1.00 |"
+} >>"$out"
+
+echo "== 64 at once" >&2
+# pss PIDS...: the summed PSS (kB) of these processes, their descendants,
+# and this user's image servers and their FUSE servers.
+pss() {
+    local all=" $* $(pgrep -u "$(id -u)" -x husk-server | tr '\n' ' ') " changed=1 pid ppid
+    while [ $changed = 1 ]; do
+        changed=0
+        for stat in /proc/[0-9]*/stat; do
+            read -r pid _ _ ppid _ <"$stat" 2>/dev/null || continue
+            case $all in *" $ppid "*) case $all in *" $pid "*) ;; *) all="$all$pid "; changed=1 ;; esac ;; esac
+        done
+    done
+    for pid in $all; do cat "/proc/$pid/smaps_rollup" 2>/dev/null; done | awk '/^Pss:/ {s += $2} END {print s + 0}'
+}
+memory() { # IDLE N: total PSS in MB of N idle containers (HUSK_IDLE=IDLE)
+    local pids=() i total
+    "$HUSK" server stop --all >/dev/null 2>&1 || true
+    for i in $(seq "$2"); do
+        HUSK_IDLE=$1 "$HUSK" exec "$img" sleep 2718 &
+        pids+=($!)
+    done
+    for _ in $(seq 300); do [ "$(pgrep -c -u "$(id -u)" -f "^sleep 2718")" -ge "$2" ] && break; sleep 0.1; done
+    sleep 1
+    total=$(pss "${pids[@]}")
+    echo "$(pgrep -c -u "$(id -u)" -x husk-server || true)" >servers-$1-$2
+    pkill -u "$(id -u)" -f "^sleep 2718" || true
+    wait 2>/dev/null || true
+    awk -v t="$total" 'BEGIN {printf "%.1f", t / 1024}'
+}
+one=$(memory 30 1)
+many=$(memory 30 64)
+many_servers=$(cat servers-30-64)
+oneshot=$(memory 0 64)
+cat >many.sh <<'EOF'
+#!/bin/bash
+# many.sh husk|one-shot|ch-run: 64 concurrent `true` in the image.
+for i in $(seq 64); do
+    case $1 in
+    husk) "$HUSK" exec "$img" true & ;;
+    one-shot) HUSK_IDLE=0 "$HUSK" exec "$img" true & ;;
+    *) ch-run "$img" -- true & ;;
+    esac
+done
+failed=0
+for job in $(jobs -p); do wait "$job" || failed=$((failed + 1)); done
+[ "$failed" -eq 0 ]
+EOF
+chmod +x many.sh
+export img
+"$HUSK" exec "$img" true
+hyperfine --warmup 1 --runs 5 --export-json many.json -n husk "./many.sh husk" -n one-shot "./many.sh one-shot" \
+    -n ch-run "./many.sh ch-run" >/dev/null
+{
+echo
+echo "## 3. 64 containers of one image on one node"
+echo
+echo "| | husk (servers) | husk, HUSK_IDLE=0 | ch-run |"
+echo "|---|---:|---:|---:|"
+echo "| image servers for 64 idle containers | $many_servers | 0 | - |"
+echo "| total PSS, 64 idle containers | $many MB ($(ratio "$many" "$one")x one container's $one MB) | $oneshot MB | - |"
+echo "| 64 concurrent \`exec IMG true\`, wall (mean of 5) | $(s "$(mean many.json 0)") | $(s "$(mean many.json 1)") | $(s "$(mean many.json 2)") |"
+echo
+echo "husk (servers) / ch-run, 64 concurrent: $(ratio "$(mean many.json 0)" "$(mean many.json 2)")x"
+} >>"$out"
+
+echo "== extract mode" >&2
+hyperfine -N --runs 5 --prepare "sh -c 'chmod -R u+rwX $work/husk-$(id -u)/rootfs; rm -rf $work/husk-$(id -u)/rootfs'" --export-json extract.json \
+    -n "first extraction" "$HUSK exec --mode extract $img true" >/dev/null
+{
+echo
+echo "## 4. Extract mode"
+echo
+echo "First \`exec --mode extract IMG true\` of the Debian image (extraction included, mean of 5): $(s "$(mean extract.json 0)")"
+} >>"$out"
+tee "$results/server.md" <"$out"

@@ -1,0 +1,72 @@
+import Foundation
+import HuskCore
+import HuskTrust
+
+/// A container to run: an image and how to run it. The library's way in;
+/// `husk run|exec|shell|instance` are built on it and only parse and print.
+///
+///     let container = try Container(image: "app.sqsh")
+///     let status = try container.run(["python3", "-c", "print(42)"])
+public struct Container {
+    public var planner: LaunchPlanner
+
+    /// IMAGE as `husk exec` takes it (a .sqsh file, a directory, oci:, oci-archive:,
+    /// docker-archive:, docker:// or instance://NAME); `environment` is the
+    /// host's (HOME, TMPDIR, HUSK_* and what passes into the container).
+    public init(image: String, options: RunOptions = RunOptions(),
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                currentDirectory: String = FileManager.default.currentDirectoryPath,
+                policy: SitePolicy? = nil, registry: (RegistryImages, PullPolicy)? = nil) throws {
+        let policy = try policy ?? SitePolicy.load(environment: environment)
+        let cache = try PrivateDirectory.prepare(HuskPaths(environment: environment).cache, what: "the image cache")
+        let opened = try RuntimeImage.open(image, cacheDirectory: cache, registry: registry, policy: policy)
+        self.init(image: opened, options: options, environment: environment, currentDirectory: currentDirectory,
+                  policy: policy)
+    }
+
+    public init(image: RuntimeImage, options: RunOptions = RunOptions(),
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                currentDirectory: String = FileManager.default.currentDirectoryPath, policy: SitePolicy = SitePolicy()) {
+        planner = LaunchPlanner(image: image, options: options, user: UserIdentity.current(),
+                                hostEnvironment: environment, currentDirectory: currentDirectory)
+        planner.policy = policy
+    }
+
+    public var image: RuntimeImage { planner.image }
+    public var options: RunOptions {
+        get { planner.options }
+        set { planner.options = newValue }
+    }
+
+    /// What the starter does for `arguments` (the command and its
+    /// arguments): everything checked, the image server attached (HUSK_IDLE),
+    /// in a Slurm job the grace after which an orphaned container ends.
+    public func plan(_ arguments: [String]) throws -> LaunchPlan {
+        var plan = try planner.plan(arguments: arguments)
+        plan.orphanGrace = SlurmJob.orphanGrace(environment: planner.hostEnvironment)
+        try ImageServer.attach(to: &plan, contentKey: planner.image.contentKey, environment: planner.hostEnvironment)
+        return plan
+    }
+
+    /// Runs `arguments` in the container as a child of this process, with
+    /// its standard input, output and error, and waits for it. Returns the
+    /// exit status: the command's, 128+N when a signal N ended it, 255 when
+    /// Husk could not start it (its reason is on standard error).
+    public func run(_ arguments: [String]) throws -> Int32 {
+        let plan = try plan(arguments)
+        let pid = try Launcher.spawn(plan, starter: try Launcher.starterPath(environment: planner.hostEnvironment))
+        return try Launcher.wait(for: pid)
+    }
+
+    /// Becomes the container (this process is replaced by the starter):
+    /// signals, the terminal and the exit status are the container's.
+    public func exec(_ arguments: [String]) throws -> Never {
+        try Launcher.exec(try plan(arguments), starter: try Launcher.starterPath(environment: planner.hostEnvironment))
+    }
+
+    /// `husk run`: the image's Entrypoint + (arguments, or else Cmd).
+    public func runArguments(_ arguments: [String]) throws -> [String] { try planner.runArguments(arguments) }
+
+    /// `husk shell`: the image's bash, else sh.
+    public func shellArguments() -> [String] { planner.shellArguments() }
+}
