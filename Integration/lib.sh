@@ -27,16 +27,30 @@ LIB_FAILED_TITLES=()
 LIB_LAST_OK=true
 LIB_OUT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/husk-lib.XXXXXX")
 # Callers that set their own EXIT trap should call lib_cleanup from it.
-# Image servers a test started end with it (they would outlive it by
-# HUSK_IDLE and be counted by the next test's checks for leftovers).
-lib_cleanup() {
+# Image servers a test started end with it: they would outlive it by
+# HUSK_IDLE, be counted by the next test's checks for leftovers, and keep
+# their sockets in its work directory. Those of a TMPDIR or
+# XDG_RUNTIME_DIR under DIR too.
+lib_stop_servers() { # [DIR]
+    local d
     "${HUSK:-husk}" server stop --all >/dev/null 2>&1 || true
+    [ -n "${1:-}" ] && [ -d "$1" ] || return 0
+    for d in $(find "$1" -type d -name servers 2>/dev/null); do
+        case $d in
+        */husk-"$(id -u)"/servers) env -u XDG_RUNTIME_DIR TMPDIR="${d%/husk-*/servers}" "${HUSK:-husk}" server stop --all ;;
+        */husk/servers) XDG_RUNTIME_DIR="${d%/husk/servers}" "${HUSK:-husk}" server stop --all ;;
+        esac >/dev/null 2>&1 || true
+    done
+}
+lib_cleanup() {
+    lib_stop_servers
     rm -rf "$LIB_OUT_DIR"
 }
 
 # lib_remove_work DIR: removes a test's work directory (read-only parts
 # too), or keeps it and says where with KEEP_WORK=1.
 lib_remove_work() {
+    lib_stop_servers "$1"
     if [ "${KEEP_WORK:-0}" = 1 ]; then
         echo "# work directory kept: $1"
     else

@@ -359,6 +359,10 @@ fi
 
 # --- errors ---------------------------------------------------------------
 check_fails_255 "unknown plan key" "unknown key 'frobnicate'" st frobnicate=1 -- true
+check_fails_255 "server= with rootfs= is refused" "server needs image" st_rootfs "server=/tmp/husk-x/servers/k" -- true
+check_fails_255 "server= longer than a socket address allows" "longer than 96 bytes" \
+    st "server=/$(printf 'd%.0s' $(seq 120))/k" -- true
+check_fails_255 "idle= that is not a number" "idle=soon is not a number" st "server=/tmp/k" "idle=soon" -- true
 duplicate_uid() { mkplan -- true && printf 'uid:1:0\n' >>"$PLAN" && "$STARTER" 3<"$PLAN"; }
 check_fails_255 "a key given twice is refused (uid:1:0 after the plan's own uid)" "uid appears twice" duplicate_uid
 raw_plan() { # BYTES...: the starter on exactly these plan bytes (printf format)

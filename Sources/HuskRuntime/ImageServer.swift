@@ -45,7 +45,8 @@ public enum ImageServer {
 
     /// Names what a server serves and how: the image file (its identity on
     /// disk, so a replaced file gets a new server, and its content key),
-    /// the offset, and the id mapping its user namespace was made with; in
+    /// the offset, the id mapping its user namespace was made with, the
+    /// mount namespace it copies; in
     /// a Slurm job also the job and step: a server lives in the cgroup of
     /// the step that started it, and Slurm ends it with that step (another
     /// step's containers would lose their image), and its CPU time is that
@@ -58,6 +59,11 @@ public enum ImageServer {
                      "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)", "\(offset)", contentKey,
                      "\(plan.outsideUID):\(plan.outsideGID)", "\(plan.insideUID):\(plan.insideGID)",
                      "fakeroot=\(plan.fakeroot)"]
+        // A server shows its containers the mounts of the namespace it was
+        // started from: a process with other mounts (a job's private /tmp, a
+        // service's PrivateTmp) gets a server of its own.
+        var ns = stat()
+        if stat("/proc/self/ns/mnt", &ns) == 0 { parts.append("mnt=\(ns.st_dev):\(ns.st_ino)") }
         if let job = environment["SLURM_JOB_ID"], !job.isEmpty {
             parts.append("slurm=\(job).\(environment["SLURM_STEP_ID"] ?? "")")
         }

@@ -341,16 +341,18 @@ struct keeper {
 static int retire_socket(struct keeper *k, int wait) {
     if (k->listen_fd < 0)
         return 0;
-    int lock = open(k->paths->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (lock < 0)
+    /* Not created: a lock file that is gone went with its directory. */
+    int lock = open(k->paths->lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (lock < 0 && errno != ENOENT)
         return -1;
-    if (flock(lock, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
+    if (lock >= 0 && flock(lock, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
         close(lock);
         return -1;
     }
     struct pollfd pending = {.fd = k->listen_fd, .events = POLLIN};
     if (!wait && poll(&pending, 1, 0) == 1) {
-        close(lock);
+        if (lock >= 0)
+            close(lock);
         return -1; /* someone is knocking: not idle after all */
     }
     struct stat st;
@@ -359,7 +361,8 @@ static int retire_socket(struct keeper *k, int wait) {
     close(k->listen_fd);
     k->listen_fd = -1;
     k->fds[1].fd = -1;
-    close(lock);
+    if (lock >= 0)
+        close(lock);
     return 0;
 }
 
