@@ -19,7 +19,7 @@ struct Instance: ParsableCommand {
 struct InstanceStart: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
         commandName: "start",
-        abstract: "Start IMAGE in the background as instance NAME: its /.husk/startscript, else Entrypoint + (ARGS or Cmd).",
+        abstract: "Start IMAGE in the background as instance NAME: its /.husk/startscript, a SIF's /.singularity.d/startscript, else Entrypoint + (ARGS or Cmd).",
         discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
@@ -38,8 +38,7 @@ struct InstanceStart: ParsableCommand, RunsContainer {
         }
         var planner = try flags.planner()
         planner.options.pid = true
-        let command = planner.image.has(".husk/startscript")
-            ? ["/.husk/startscript"] + arguments : try planner.runArguments(arguments)
+        let command = try planner.instanceArguments(arguments)
         let plan = try planner.plan(arguments: command)
         try store.remove(name)
         let starter = try Launcher.starterPath(environment: ProcessInfo.processInfo.environment)

@@ -266,7 +266,7 @@ struct Exec: ParsableCommand, RunsContainer {
 struct Run: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run an image's own command: Entrypoint + (ARGS, or else Cmd), as OCI runtimes do.",
+        abstract: "Run an image's own command: Entrypoint + (ARGS, or else Cmd), as OCI runtimes do; a SIF's runscript with ARGS, as Apptainer does.",
         discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
@@ -288,10 +288,13 @@ struct Shell: ParsableCommand, RunsContainer {
 
     @OptionGroup var flags: RunFlags
 
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the shell, as apptainer shell passes them (husk shell IMAGE -c 'CMD').")
+    var arguments: [String] = []
+
     func run() throws {
         var planner = try flags.planner()
         planner.options.environment.append("PS1=[\(planner.image.name)] \\w \\$ ")
-        try flags.launch(planner, arguments: planner.shellArguments())
+        try flags.launch(planner, arguments: planner.shellArguments(arguments))
     }
 }
 
@@ -304,7 +307,9 @@ struct Env: ParsableCommand {
     @OptionGroup var flags: RunFlags
 
     func run() throws {
-        let plan = try flags.planner().plan(arguments: ["true"])
+        var planner = try flags.planner()
+        planner.reportsSkippedEnvironment = true
+        let plan = try planner.plan(arguments: ["true"])
         print(plan.environment.joined(separator: "\n"))
     }
 }
