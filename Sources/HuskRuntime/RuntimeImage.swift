@@ -11,7 +11,7 @@ import HuskTrust
 /// manifest digest).
 public struct RuntimeImage {
     public var root: LaunchPlan.Root
-    /// For messages and `HUSK_NAME`: the file name without `.sqsh`.
+    /// For messages and `HUSK_NAME`: the file name without `.sqsh` or `.sif`.
     public var name: String
     /// For `HUSK_CONTAINER`: the absolute path of the image.
     public var path: String
@@ -22,7 +22,8 @@ public struct RuntimeImage {
     /// revocations; nil for an image without Husk's metadata.
     public var digests: ImageDigests?
     /// Names the content for the extraction cache: manifest (or config)
-    /// digest from `/.husk/source.json`, else path, size and mtime.
+    /// digest from `/.husk/source.json`, else for a SIF file the digest of
+    /// its header and descriptors and its size, else path, size and mtime.
     public var contentKey: String
     private let fileReader: (String) throws -> [UInt8]?
     /// Set for squashfs images (extract mode reads through it).
