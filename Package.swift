@@ -98,7 +98,7 @@ let package = Package(
                           path: "Examples/husk-example"),
 
         .target(name: "HuskTestSupport", dependencies: ["HuskCore", "HuskOCI"], path: "Tests/HuskTestSupport"),
-        .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore"]),
+        .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore", "HuskTestSupport"]),
         .testTarget(name: "HuskSystemTests", dependencies: ["HuskSystem"]),
         .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskSquash", "HuskOCI", "HuskTestSupport"]),
         .testTarget(name: "HuskRegistryTests", dependencies: ["HuskRegistry", "HuskOCI"]),

@@ -114,4 +114,69 @@ static inline sqfs_u32 husk_sqfs_inode_symlink_size(const sqfs_inode_generic_t *
 static inline void husk_sqfs_inode_set_devno(sqfs_inode_generic_t *inode, sqfs_u32 devno) {
     inode->data.dev.devno = devno;
 }
+/* A read-only view of `size` bytes at `offset` of another libsquashfs file:
+ * a squashfs inside a bigger file (the partition of a SIF file). Offsets the
+ * readers use are relative to the start of the squashfs, and nothing outside
+ * the range can be read, whatever a damaged superblock points to. Takes
+ * ownership of `inner`; destroy with sqfs_destroy. */
+typedef struct {
+    sqfs_file_t base;
+    sqfs_file_t *inner;
+    sqfs_u64 offset;
+    sqfs_u64 size;
+} husk_sqfs_range_file_t;
+
+static inline void husk_sqfs_range_destroy(sqfs_object_t *obj) {
+    husk_sqfs_range_file_t *range = (husk_sqfs_range_file_t *)obj;
+    sqfs_destroy(range->inner);
+    free(range);
+}
+
+static inline int husk_sqfs_range_read_at(sqfs_file_t *file, sqfs_u64 offset, void *buffer, size_t size) {
+    husk_sqfs_range_file_t *range = (husk_sqfs_range_file_t *)file;
+    if (offset > range->size || size > range->size - offset)
+        return SQFS_ERROR_OUT_OF_BOUNDS;
+    return range->inner->read_at(range->inner, range->offset + offset, buffer, size);
+}
+
+static inline int husk_sqfs_range_write_at(sqfs_file_t *file, sqfs_u64 offset, const void *data, size_t size) {
+    (void)file; (void)offset; (void)data; (void)size;
+    return SQFS_ERROR_IO;
+}
+
+static inline sqfs_u64 husk_sqfs_range_get_size(const sqfs_file_t *file) {
+    return ((const husk_sqfs_range_file_t *)file)->size;
+}
+
+static inline int husk_sqfs_range_truncate(sqfs_file_t *file, sqfs_u64 size) {
+    (void)file; (void)size;
+    return SQFS_ERROR_IO;
+}
+
+/* NULL (and `inner` destroyed) when out of memory or the range does not lie
+ * within `inner`. */
+static inline sqfs_file_t *husk_sqfs_range_file(sqfs_file_t *inner, sqfs_u64 offset, sqfs_u64 size) {
+    sqfs_u64 total = inner->get_size(inner);
+    husk_sqfs_range_file_t *range = calloc(1, sizeof(*range));
+    if (!range || offset > total || size > total - offset) {
+        free(range);
+        sqfs_destroy(inner);
+        return NULL;
+    }
+    range->base.base.destroy = husk_sqfs_range_destroy;
+    range->base.base.copy = NULL;
+    range->base.read_at = husk_sqfs_range_read_at;
+    range->base.write_at = husk_sqfs_range_write_at;
+    range->base.get_size = husk_sqfs_range_get_size;
+    range->base.truncate = husk_sqfs_range_truncate;
+    range->inner = inner;
+    range->offset = offset;
+    range->size = size;
+    return &range->base;
+}
+
+/* The name of a directory entry (dir_reader), `size + 1` bytes, not NUL-terminated. */
+static inline const char *husk_sqfs_dir_entry_name(const sqfs_dir_entry_t *entry) {
+    return (const char *)entry->name;
+}
 #endif

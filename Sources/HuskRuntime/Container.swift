@@ -67,6 +67,6 @@ public struct Container {
     /// `husk run`: the image's Entrypoint + (arguments, or else Cmd).
     public func runArguments(_ arguments: [String]) throws -> [String] { try planner.runArguments(arguments) }
 
-    /// `husk shell`: the image's bash, else sh.
-    public func shellArguments() -> [String] { planner.shellArguments() }
+    /// `husk shell`: the image's bash, else sh, with `arguments` for it.
+    public func shellArguments(_ arguments: [String] = []) -> [String] { planner.shellArguments(arguments) }
 }

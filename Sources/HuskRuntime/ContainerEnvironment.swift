@@ -8,7 +8,8 @@ import HuskCore
 ///    namespaces (`MPILaunchDefaults`);
 ///    (with `--env-passthrough all`, every host variable sits here too, below
 ///    the image's, which is what Singularity does);
-/// 2. the image config's `Env`;
+/// 2. the image config's `Env` (for an image with Singularity metadata and no
+///    Husk config: the assignments of its `/.singularity.d/env/*.sh`);
 /// 3. host variables on the pass-through list (scheduler, MPI, GPU, DISPLAY,
 ///    site additions, `--env-passthrough` patterns); none with `--cleanenv`;
 /// 4. `--env-file`, then host `SINGULARITYENV_NAME` and `APPTAINERENV_NAME`,
@@ -17,7 +18,7 @@ import HuskCore
 ///    libraries and programs in front of LD_LIBRARY_PATH and PATH.
 /// Nothing else from the host gets in.
 public struct ContainerEnvironment {
-    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    public static let defaultPath = StandardEnvironment.path
 
     /// Scheduler and MPI launch variables a batch job needs inside.
     public static let passThroughPatterns = [
@@ -58,6 +59,15 @@ public struct ContainerEnvironment {
     /// `--env LD_LIBRARY_PATH=…`), so the host's libraries are found first.
     public var prependedLibraryPath: [String] = []
     public var prependedPath: [String] = []
+    /// An image with Singularity metadata and no Husk config: its
+    /// `/.singularity.d/env/*.sh`, in order. Their assignments are the
+    /// image's layer (2), evaluated after the base layer as sourcing them
+    /// would be (`ShellAssignments` says why they are read, not run).
+    public var imageScripts: [ShellAssignments] = []
+    /// Such an image's path and file name: APPTAINER_CONTAINER and
+    /// APPTAINER_NAME (and the SINGULARITY_ forms) in the base layer, which
+    /// its runscripts may read, as under Apptainer.
+    public var apptainerContainer: (path: String, name: String)?
 
     public init(host: [String: String], imageEnv: [String], identity: Identity, containerPath: String,
                 containerName: String) {
@@ -84,6 +94,12 @@ public struct ContainerEnvironment {
         for (name, value) in host where Self.matches(name, Self.baseHostPatterns) { env[name] = value }
         env["HUSK_CONTAINER"] = containerPath
         env["HUSK_NAME"] = containerName
+        if let apptainerContainer {
+            for prefix in ["APPTAINER", "SINGULARITY"] {
+                env[prefix + "_CONTAINER"] = apptainerContainer.path
+                env[prefix + "_NAME"] = apptainerContainer.name
+            }
+        }
         // Below everything else: the image or the job may choose otherwise.
         if passThrough != .none {
             for (name, value) in MPILaunchDefaults.apply(host: host) { env[name] = value }
@@ -92,6 +108,11 @@ public struct ContainerEnvironment {
         for entry in imageEnv {
             let (name, value) = Self.split(entry)
             if !name.isEmpty { env[name] = value }
+        }
+        if !imageScripts.isEmpty {
+            var state = ShellAssignments.State(environment: env)
+            for script in imageScripts { script.apply(to: &state) }
+            env = state.environment
         }
 
         switch passThrough {

@@ -4,8 +4,8 @@ import HuskCore
 /// Starting and stopping instances (`husk instance start|stop`) as library calls.
 extension InstanceStore {
     /// Starts `container` in the background as instance NAME, in a PID
-    /// namespace of its own: the image's /.husk/startscript with
-    /// `arguments`, else Entrypoint + (arguments, or Cmd). Its output goes
+    /// namespace of its own: the image's /.husk/startscript (a SIF's
+    /// startscript) with `arguments`, else Entrypoint + (arguments, or Cmd). Its output goes
     /// to NAME.out and NAME.err here. Returns once the command runs.
     public func start(_ name: String, container: Container, arguments: [String]) throws -> InstanceState {
         try Self.validate(name: name)
@@ -14,8 +14,7 @@ extension InstanceStore {
         }
         var planner = container.planner
         planner.options.pid = true
-        let command = planner.image.has(".husk/startscript")
-            ? ["/.husk/startscript"] + arguments : try planner.runArguments(arguments)
+        let command = try planner.instanceArguments(arguments)
         let plan = try planner.plan(arguments: command)
         try remove(name)
         let starter = try Launcher.starterPath(environment: planner.hostEnvironment)

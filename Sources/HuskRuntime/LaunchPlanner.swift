@@ -1,6 +1,7 @@
 import Foundation
 import HuskCore
 import HuskOCI
+import HuskSquash
 import HuskSystem
 import HuskTrust
 
@@ -18,6 +19,9 @@ public struct LaunchPlanner {
     /// The host as `--nv`, `--rocm` and `--bind-mpi` see it (nil: the real
     /// host, with `hostEnvironment`'s PATH).
     public var hostProbe: HostProbe?
+    /// Warn about statements of an image's `/.singularity.d/env` scripts
+    /// that Husk skips (`husk env`); other commands say it with --debug.
+    public var reportsSkippedEnvironment = false
 
     public init(image: RuntimeImage, options: RunOptions, user: UserIdentity,
                 hostEnvironment: [String: String], currentDirectory: String) {
@@ -345,13 +349,30 @@ public struct LaunchPlanner {
             environment.envFileEntries = try ContainerEnvironment.parseEnvFile(text, path: file)
         }
         environment.explicit = options.environment.map { ($0.name, $0.value) }
+        if image.config == nil, let singularity = image.singularity {
+            environment.imageScripts = singularity.environmentScripts.map(\.assignments)
+            environment.apptainerContainer = (path: image.path, name: String(image.path.split(separator: "/").last ?? ""))
+            // Said once where the environment is the point (husk env); a
+            // debug line on every run would otherwise fill a job's log.
+            for warning in singularity.warnings(image: image.name) {
+                if reportsSkippedEnvironment { HuskLog.logger.warning("\(warning)") } else { HuskLog.logger.debug("\(warning)") }
+            }
+        }
         environment.prependedLibraryPath = hostLibraries?.libraryPath ?? []
         environment.prependedPath = hostLibraries?.path ?? []
         return environment
     }
 
-    /// OCI semantics for `husk run`: Entrypoint + (arguments, or else Cmd).
+    /// OCI semantics for `husk run`: Entrypoint + (arguments, or else Cmd);
+    /// for an image with Singularity metadata and no Husk config, its
+    /// runscript with the arguments, as `apptainer run` does.
     public func runArguments(_ arguments: [String]) throws -> [String] {
+        if image.config == nil, let singularity = image.singularity {
+            guard singularity.hasRunscript else {
+                throw HuskError(.usage, "\(image.name) has no runscript (\(SingularityMetadata.runscript)) to run: use husk exec \(image.path) COMMAND")
+            }
+            return SingularityActions.run(arguments)
+        }
         let entrypoint = image.config?.Entrypoint ?? []
         let command = arguments.isEmpty ? (image.config?.Cmd ?? []) : arguments
         let result = entrypoint + command
@@ -361,8 +382,17 @@ public struct LaunchPlanner {
         return result
     }
 
-    /// `husk shell`: the image's bash, else sh.
-    public func shellArguments() -> [String] {
-        image.has("bin/bash") ? ["/bin/bash"] : ["/bin/sh"]
+    /// `husk shell`: the image's bash, else sh, with `arguments` (`-c CMD`).
+    public func shellArguments(_ arguments: [String] = []) -> [String] {
+        (image.has("bin/bash") ? ["/bin/bash"] : ["/bin/sh"]) + arguments
+    }
+
+    /// `husk instance start`: the image's `/.husk/startscript`; for an
+    /// image with Singularity metadata and no Husk config, its startscript
+    /// as `apptainer instance start` runs it; else what `husk run` runs.
+    public func instanceArguments(_ arguments: [String]) throws -> [String] {
+        if image.has(".husk/startscript") { return ["/.husk/startscript"] + arguments }
+        if image.config == nil, image.singularity != nil { return SingularityActions.start(arguments) }
+        return try runArguments(arguments)
     }
 }

@@ -5,12 +5,13 @@ import HuskRegistry
 import HuskSquash
 import HuskTrust
 
-/// What `husk run|exec|shell|env` runs: a Husk squashfs file, a directory
-/// (sandbox), or any source `husk convert` takes, converted once into the
-/// cache and reused (keyed by manifest digest).
+/// What `husk run|exec|shell|env` runs: a Husk squashfs file, a SIF file
+/// (its primary partition, in place), a directory (sandbox), or any source
+/// `husk convert` takes, converted once into the cache and reused (keyed by
+/// manifest digest).
 public struct RuntimeImage {
     public var root: LaunchPlan.Root
-    /// For messages and `HUSK_NAME`: the file name without `.sqsh`.
+    /// For messages and `HUSK_NAME`: the file name without `.sqsh` or `.sif`.
     public var name: String
     /// For `HUSK_CONTAINER`: the absolute path of the image.
     public var path: String
@@ -21,13 +22,20 @@ public struct RuntimeImage {
     /// revocations; nil for an image without Husk's metadata.
     public var digests: ImageDigests?
     /// Names the content for the extraction cache: manifest (or config)
-    /// digest from `/.husk/source.json`, else path, size and mtime.
+    /// digest from `/.husk/source.json`, else for a SIF file the digest of
+    /// its header and descriptors and its size, else path, size and mtime.
     public var contentKey: String
     private let fileReader: (String) throws -> [UInt8]?
     /// Set for squashfs images (extract mode reads through it).
     let squashReader: SquashReader?
     /// Set for `instance://NAME`: the running instance to enter.
     public var instance: InstanceState?
+    /// `/.singularity.d` of an image without Husk's config (a SIF file, or
+    /// an image Apptainer made): its runscript, startscript and environment
+    /// scripts drive `run`, `instance start` and the environment.
+    public var singularity: SingularityMetadata?
+    /// Set for a SIF file: its header and descriptors.
+    public var sif: SIFFile?
 
     public static let instancePrefix = "instance://"
 
@@ -88,7 +96,7 @@ public struct RuntimeImage {
     static func resolve(_ argument: String, cacheDirectory: String, registry: (RegistryImages, PullPolicy)?,
                         policy: SitePolicy) throws -> RuntimeImage {
         guard !argument.isEmpty else {
-            throw HuskError(.usage, "no image given: name a .sqsh file, a directory, or a docker://, oci:, oci-archive: or docker-archive: source")
+            throw HuskError(.usage, "no image given: name a .sqsh or .sif file, a directory, or a docker://, oci:, oci-archive: or docker-archive: source")
         }
         if argument.hasPrefix("docker://") {
             guard case .registry(let reference) = try ImageReference(parsing: argument) else {
@@ -115,14 +123,31 @@ public struct RuntimeImage {
         }
         let path = BindOption.normalize(argument.hasPrefix("/") ? argument : FileManager.default.currentDirectoryPath + "/" + argument)
         guard FilePath.exists(path) else {
-            throw HuskError(.notFound, "\(argument): no such image (give a .sqsh file, a directory, or oci:/oci-archive:/docker-archive: source)")
+            throw HuskError(.notFound, "\(argument): no such image (give a .sqsh or .sif file, a directory, or oci:/oci-archive:/docker-archive: source)")
         }
         if FilePath.isDirectory(path) { return try openDirectory(path) }
         return try openSquashfs(path)
     }
 
     static func openSquashfs(_ path: String) throws -> RuntimeImage {
-        let reader = try SquashReader(path: path)
+        if SIFFile.hasMagic(path: path) { return try openSIF(path) }
+        return try openSquashfs(path, reader: try SquashReader(path: path), root: .squashfs(path: path, offset: 0))
+    }
+
+    /// A SIF file runs its primary partition where it lies in the file (the
+    /// starter serves it through FUSE at that offset; extract mode reads it
+    /// through the same range). It is keyed by its header and descriptors
+    /// (a new build has a new UUID and times) and the file's size.
+    static func openSIF(_ path: String) throws -> RuntimeImage {
+        let sif = try SIFImage(path: path)
+        var image = try openSquashfs(path, reader: sif.reader, root: .squashfs(path: path, offset: sif.primary.offset),
+                                     fallbackKey: "sif-" + sif.file.identity)
+        image.sif = sif.file
+        return image
+    }
+
+    static func openSquashfs(_ path: String, reader: SquashReader, root: LaunchPlan.Root,
+                             fallbackKey: String? = nil) throws -> RuntimeImage {
         var full: ImageConfiguration?
         if let bytes = try reader.readFile(".husk/config.json") {
             full = try ImageMetadata.decode(ImageConfiguration.self, from: bytes, file: ".husk/config.json", image: path)
@@ -135,6 +160,8 @@ public struct RuntimeImage {
             key = (source.manifestDigest ?? source.configDigest).hex
             digests = ImageDigests(manifest: source.manifestDigest, config: source.configDigest,
                                    layers: source.layers.map(\.digest), diffIDs: full?.rootfs?.diff_ids ?? [])
+        } else if let fallbackKey {
+            key = fallbackKey
         } else {
             var st = stat()
             stat(path, &st)
@@ -142,9 +169,14 @@ public struct RuntimeImage {
         }
         // The same manifest converted with other options is other bytes.
         key += "-" + String(reader.bytesUsed, radix: 16)
-        return RuntimeImage(root: .squashfs(path: path, offset: 0), name: displayName(path), path: path,
-                            config: full?.config, digests: digests, contentKey: key,
-                            fileReader: { try reader.readFile($0) }, squashReader: reader)
+        var image = RuntimeImage(root: root, name: displayName(path), path: path,
+                                 config: full?.config, digests: digests, contentKey: key,
+                                 fileReader: { try reader.readFile($0) }, squashReader: reader)
+        if full == nil {
+            image.singularity = try SingularityMetadata.read(readFile: { try reader.readFile($0, limit: 1 << 20) },
+                                                             list: { try reader.directoryEntries($0) })
+        }
+        return image
     }
 
     static func openDirectory(_ path: String) throws -> RuntimeImage {
@@ -165,13 +197,24 @@ public struct RuntimeImage {
             digests = ImageDigests(manifest: source.manifestDigest, config: source.configDigest,
                                    layers: source.layers.map(\.digest), diffIDs: full?.rootfs?.diff_ids ?? [])
         }
-        return RuntimeImage(root: .directory(path), name: displayName(path), path: path, config: full?.config,
-                            digests: digests, contentKey: path, fileReader: read, squashReader: nil)
+        var image = RuntimeImage(root: .directory(path), name: displayName(path), path: path, config: full?.config,
+                                 digests: digests, contentKey: path, fileReader: read, squashReader: nil)
+        if full == nil {
+            // An Apptainer sandbox (apptainer build --sandbox).
+            image.singularity = try SingularityMetadata.read(readFile: { try read($0) }, list: { relative in
+                var st = stat()
+                guard lstat(path + "/" + relative, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
+                return try? FileManager.default.contentsOfDirectory(atPath: path + "/" + relative)
+            })
+        }
+        return image
     }
 
     static func displayName(_ path: String) -> String {
         var name = String(path.split(separator: "/").last ?? "image")
-        if name.hasSuffix(".sqsh") { name = String(name.dropLast(5)) }
+        for suffix in [".sqsh", ".sif"] where name.hasSuffix(suffix) && name.count > suffix.count {
+            name = String(name.dropLast(suffix.count))
+        }
         return name
     }
 

@@ -22,6 +22,10 @@ enum SignedImageGate {
         guard case .squashfs(let path, _) = image.root else {
             throw HuskError(.refused, "refused: \(name) is a directory, which cannot be signed, and the site policy (\(policy.path ?? "")) requires signed images; run a signed .sqsh file")
         }
+        if image.sif != nil {
+            // A SIF's own signatures are reported by husk inspect, never trusted.
+            throw HuskError(.refused, "refused: \(name) is a SIF file, whose signatures Husk does not verify, and the site policy (\(policy.path ?? "")) requires signed images; convert it (husk convert sif:\(path) IMAGE.sqsh) and run it signed with husk sign by a trusted key")
+        }
         let record = try verdictPath(path, keys: policy.trustedKeys, cacheDirectory: cacheDirectory)
         if let record, FileManager.default.fileExists(atPath: record) { return }
         let pgp = try OpenPGP.trusting(keyFiles: policy.trustedKeys, scratch: scratch)

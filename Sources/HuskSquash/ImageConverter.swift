@@ -113,13 +113,15 @@ public enum ImageConverter {
     }
 
     /// `/.husk/config.json` (the config verbatim), `/.husk/source.json` and
-    /// the derived files; replaces any `/.husk` the layers brought.
-    private static func addMetadata(to root: TreeNode, writer: SquashWriter, files: [(String, [UInt8])],
-                                    mtime: UInt32) throws {
+    /// the derived files (mode 0755 for those named in `executables`);
+    /// replaces any `/.husk` the layers brought.
+    static func addMetadata(to root: TreeNode, writer: SquashWriter, files: [(String, [UInt8])],
+                            executables: Set<String> = [], mtime: UInt32) throws {
         let directoryMetadata = EntryMetadata(permissions: 0o755, uid: 0, gid: 0, mtime: mtime, xattrs: [])
-        let fileMetadata = EntryMetadata(permissions: 0o644, uid: 0, gid: 0, mtime: mtime, xattrs: [])
         let directory = TreeNode(kind: .directory, metadata: directoryMetadata, layer: -1)
         for (name, bytes) in files {
+            let fileMetadata = EntryMetadata(permissions: executables.contains(name) ? 0o755 : 0o644, uid: 0, gid: 0,
+                                             mtime: mtime, xattrs: [])
             let content = FileContent(metadata: fileMetadata, size: Int64(bytes.count))
             try writer.store(content, bytes: bytes, path: "\(SourceRecord.directory)/\(name)")
             directory.children[name] = TreeNode(kind: .file(content), metadata: fileMetadata, layer: -1)

@@ -24,6 +24,10 @@ public struct ImageInfo: Codable, Sendable {
     public var blockSize: Int
     public var inodes: Int
     public var tool: String
+    /// `/.singularity.d/runscript.help` of an image converted from a SIF file.
+    public var help: String?
+    /// The SIF file it was converted from.
+    public var sif: SourceRecord.SIFSource?
 
     public static func read(path: String) throws -> ImageInfo {
         let reader = try SquashReader(path: path)
@@ -47,6 +51,9 @@ public struct ImageInfo: Codable, Sendable {
             workingDir: settings?.WorkingDir, user: settings?.User, labels: settings?.Labels ?? [:],
             stopSignal: settings?.StopSignal, size: Int64(st.st_size),
             compression: source.compression.hasPrefix(reader.compressionName) ? source.compression : reader.compressionName,
-            blockSize: reader.blockSize, inodes: reader.inodeCount, tool: source.tool)
+            blockSize: reader.blockSize, inodes: reader.inodeCount, tool: source.tool,
+            help: try reader.readFile("\(SingularityMetadata.directory)/runscript.help", limit: 1 << 20)
+                .map { String(decoding: $0, as: UTF8.self) },
+            sif: source.sif)
     }
 }

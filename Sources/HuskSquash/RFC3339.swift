@@ -50,4 +50,14 @@ enum RFC3339 {
         parts.tm_sec = Int32(second)
         return Int64(timegm(&parts)) - Int64(offset)
     }
+
+    /// `2024-05-01T12:00:00Z` for seconds since the epoch (UTC).
+    static func string(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
 }

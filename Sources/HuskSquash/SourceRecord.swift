@@ -14,6 +14,18 @@ public struct SourceRecord: Codable, Sendable, Equatable {
     public var tool: String
     public var compression: String
     public var blockSize: Int
+    /// Set when the image was converted from a SIF file.
+    public var sif: SIFSource? = nil
+
+    /// The SIF file an image was converted from: its UUID, the partition
+    /// taken (its digest is the one layer), and the keys that signed it as
+    /// the file says (reported, never verified).
+    public struct SIFSource: Codable, Sendable, Equatable {
+        public var id: String
+        public var partition: UInt32
+        public var arch: String
+        public var signedBy: [String]?
+    }
 
     public struct LayerRecord: Codable, Sendable, Equatable {
         public var digest: Digest

@@ -60,12 +60,13 @@ public enum SquashExtractor {
 
 extension SquashReader {
     /// The whole directory tree (no devices or sockets), freed after `body`.
-    func withTree(_ body: (UnsafeMutablePointer<sqfs_tree_node_t>) throws -> Void) throws {
+    /// `devices`: with device nodes and sockets too (conversion keeps them as entries).
+    func withTree(devices: Bool = false, _ body: (UnsafeMutablePointer<sqfs_tree_node_t>) throws -> Void) throws {
         guard let ids = sqfs_id_table_create(0) else { throw HuskError(.squashfs, "\(path): out of memory") }
         defer { husk_sqfs_destroy(UnsafeMutableRawPointer(ids)) }
         try loadIDs(into: ids)
         var root: UnsafeMutablePointer<sqfs_tree_node_t>?
-        let flags = UInt32(SQFS_TREE_NO_DEVICES.rawValue | SQFS_TREE_NO_SOCKETS.rawValue)
+        let flags = devices ? 0 : UInt32(SQFS_TREE_NO_DEVICES.rawValue | SQFS_TREE_NO_SOCKETS.rawValue)
         try checkRead(directoryTree(ids: ids, flags: flags, out: &root), "reading the directory tree", path: path)
         defer { sqfs_dir_tree_destroy(root) }
         guard let root else { throw HuskError(.invalidImage, "\(path): empty directory tree") }

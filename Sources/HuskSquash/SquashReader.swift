@@ -5,9 +5,12 @@ import CLibSquashFS
 import HuskCore
 
 /// Reads a squashfs image directly with libsquashfs (no mount): the
-/// superblock and single files such as `/.husk/config.json`.
+/// superblock and single files such as `/.husk/config.json`. The squashfs
+/// may also be a range of a bigger file (the partition of a SIF file).
 public final class SquashReader {
     public let path: String
+    /// Where the squashfs starts in the file (0 but for a SIF partition).
+    public let offset: UInt64
     /// Frees the libsquashfs objects below; the reader itself has no deinit.
     private let handles: SquashHandles
     private let file: UnsafeMutablePointer<sqfs_file_t>
@@ -19,8 +22,12 @@ public final class SquashReader {
     /// Every object is stored in `handles` as soon as it exists, and `self`'s
     /// properties are set only after the last step succeeded: an error at any
     /// step releases `handles`, which frees exactly what was made, once.
-    public init(path: String) throws {
+    /// `offset` and `length`: the squashfs is that range of the file (a SIF
+    /// partition the caller has checked lies within it); nothing outside
+    /// it is ever read.
+    public init(path: String, offset: UInt64 = 0, length: UInt64? = nil) throws {
         self.path = path
+        self.offset = offset
         var st = stat()
         guard stat(path, &st) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { throw HuskError(.notFound, "\(path): no such image file") }
@@ -33,9 +40,21 @@ public final class SquashReader {
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw HuskError(.invalidImage, "\(path): not a regular file; give a .sqsh image file")
         }
+        if offset == 0 && length == nil && SIFFile.hasMagic(path: path) {
+            // Its squashfs is a partition inside (SIFImage opens that).
+            throw HuskError(.invalidImage, "\(path): a SIF file, which husk run, exec, shell, instance start and inspect take; for this, convert it first: husk convert sif:\(path) IMAGE.sqsh")
+        }
         let handles = SquashHandles()
-        guard let file = sqfs_open_file(path, UInt32(SQFS_FILE_OPEN_READ_ONLY.rawValue | SQFS_FILE_OPEN_NO_CHARSET_XFRM.rawValue)) else {
+        guard let whole = sqfs_open_file(path, UInt32(SQFS_FILE_OPEN_READ_ONLY.rawValue | SQFS_FILE_OPEN_NO_CHARSET_XFRM.rawValue)) else {
             throw HuskError(.io, "\(path): cannot open (check its permissions)")
+        }
+        var file = whole
+        if offset != 0 || length != nil {
+            let size = husk_sqfs_file_size(whole)
+            guard let range = husk_sqfs_range_file(whole, offset, length ?? (size >= offset ? size - offset : 0)) else {
+                throw HuskError(.invalidImage, "\(path): the squashfs at offset \(offset) lies outside the file (\(size) bytes); copy it again")
+            }
+            file = range
         }
         handles.file = file
         try Self.checkSuperblock(of: file, path: path)
@@ -138,6 +157,28 @@ public final class SquashReader {
             guard size <= Int(inode.pointee.payload_bytes_available) else { return nil }
             let bytes = UnsafeRawBufferPointer(start: husk_sqfs_inode_symlink_target(inode), count: size)
             return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// The names in the directory at `imagePath` (sorted bytewise, as
+    /// squashfs stores them), or nil when it is not a directory.
+    public func directoryEntries(_ imagePath: String) throws -> [String]? {
+        try withInode(imagePath) { inode in
+            let type = UInt32(inode.pointee.base.type)
+            guard type == SQFS_INODE_DIR.rawValue || type == SQFS_INODE_EXT_DIR.rawValue else { return nil }
+            try checkRead(sqfs_dir_reader_open_dir(directoryReader, inode, 0), "listing \(imagePath)", path: path)
+            var names: [String] = []
+            while true {
+                var entry: UnsafeMutablePointer<sqfs_dir_entry_t>?
+                let status = sqfs_dir_reader_read(directoryReader, &entry)
+                if status > 0 { break }
+                try checkRead(status, "listing \(imagePath)", path: path)
+                guard let entry else { break }
+                defer { free(entry) }
+                let bytes = UnsafeRawBufferPointer(start: husk_sqfs_dir_entry_name(entry), count: Int(entry.pointee.size) + 1)
+                names.append(String(decoding: bytes, as: UTF8.self))
+            }
+            return names
         }
     }
 

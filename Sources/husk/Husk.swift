@@ -13,7 +13,8 @@ struct Husk: ParsableCommand {
         discussion: """
             Convert OCI images (registries, OCI layouts, oci-archive and docker-archive tarballs) \
             into one read-only squashfs file for a shared filesystem, inspect it, push it back, \
-            and run it as yourself: no root, no daemon.
+            and run it as yourself: no root, no daemon. Singularity/Apptainer SIF files run, \
+            inspect and convert as they are.
             """,
         version: HuskVersion.current,
         subcommands: [Convert.self, Inspect.self, Pull.self, Push.self, Login.self, Logout.self, Cache.self,

@@ -19,7 +19,7 @@ struct Instance: ParsableCommand {
 struct InstanceStart: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
         commandName: "start",
-        abstract: "Start IMAGE in the background as instance NAME: its /.husk/startscript, else Entrypoint + (ARGS or Cmd).",
+        abstract: "Start IMAGE in the background as instance NAME: its /.husk/startscript, a SIF's /.singularity.d/startscript, else Entrypoint + (ARGS or Cmd).",
         discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags

@@ -139,7 +139,7 @@ struct RunFlags: ParsableArguments {
 
     @OptionGroup var registry: RegistryFlags
 
-    @Argument(help: "The image: FILE.sqsh, a directory, docker://REF, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
+    @Argument(help: "The image: FILE.sqsh, FILE.sif, a directory, docker://REF, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
     var image: String
 
     /// Sets up logging, resolves the image and makes the container.
@@ -155,10 +155,29 @@ struct RunFlags: ParsableArguments {
 
 /// Shared by the pages of run, exec, shell and env.
 let runDiscussion = """
-    IMAGE is a .sqsh file written by husk convert, a directory (a sandbox), or any source husk convert \
-    takes (oci:DIR, oci-archive:FILE, docker-archive:FILE), or a registry image docker://REF, \
-    pulled (see husk-pull(1)) and converted once into ${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}/images \
-    and reused by manifest digest; --pull says when the registry is asked again.
+    IMAGE is a .sqsh file written by husk convert, a Singularity/Apptainer .sif file, a directory (a \
+    sandbox), or any source husk convert takes (oci:DIR, oci-archive:FILE, docker-archive:FILE), or a \
+    registry image docker://REF, pulled (see husk-pull(1)) and converted once into \
+    ${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}/images and reused by manifest digest; --pull says when the \
+    registry is asked again.
+
+    SIF FILES: a .sif file (Apptainer, SingularityCE) runs its primary system partition where it lies in \
+    the file (served through FUSE at its offset, or extracted once with --mode extract); other \
+    partitions are left alone, and signature objects are neither needed nor trusted (husk inspect lists \
+    them; a site that requires signed images refuses SIF files: convert and sign them). An ext3 or \
+    encrypted partition, or a truncated or damaged file, is refused in one line. An image with \
+    /.singularity.d and no Husk config (a SIF file, an Apptainer sandbox) is run as Apptainer runs it: \
+    husk run runs /.singularity.d/runscript with the arguments and husk instance start its startscript \
+    (the instance then stays up until stopped), both through the image's /bin/sh; APPTAINER_CONTAINER, \
+    APPTAINER_NAME and their SINGULARITY_ forms are set. Its /.singularity.d/env/*.sh scripts are read, \
+    not run: their variable assignments (NAME=value, export, unset, quoting, $NAME and ${NAME:-word} \
+    expansions over what is set so far) are the image's environment, layer (2) below, so the \
+    environment stays reproducible, husk env shows it, and the scheduler's variables and --env still \
+    win. Other statements (source, conda activate, commands, if and for blocks) are skipped; husk env \
+    and husk inspect name them; run them in the command when they are needed (husk exec IMAGE sh -c \
+    '. /opt/conda/etc/profile.d/conda.sh && conda activate && CMD'). Apptainer's own scripts \
+    (01-base.sh, 94-appsbase.sh, 95-apps.sh, 99-base.sh, 99-runtimevars.sh), which serve its runtime's \
+    features, are not read: Husk provides its own.
 
     IDENTITY: you run as yourself (same uid, gid and user name; /etc/passwd and /etc/group are the image's \
     plus your entry; supplementary groups show as nogroup), or as uid 0 with --fakeroot (with an /etc/subuid and /etc/subgid range and Debian's \
@@ -194,7 +213,8 @@ let runDiscussion = """
     to highest precedence: (1) PATH (the image's, else a standard one), HOME, USER, LOGNAME, SHELL from \
     your entry, TERM, LANG, LC_*, TZ, HUSK_CONTAINER, HUSK_NAME, and under an MPI launcher (OMPI_COMM_WORLD_* or \
     PMIX_* set) OMPI_MCA_btl_vader_single_copy_mechanism=none, OMPI_MCA_btl_vader_max_send_size=262144 and with \
-    PMIx PMIX_MCA_gds=hash, which work across the ranks' user namespaces; (2) the image's Env; (3) host \
+    PMIx PMIX_MCA_gds=hash, which work across the ranks' user namespaces; (2) the image's Env (for a SIF \
+    file: the assignments of its /.singularity.d/env scripts, see SIF FILES); (3) host \
     SLURM_*, PMI_*, PMIX_*, OMPI_*, PRTE_*, HYDRA_*, I_MPI_*, MPI_*, CUDA_VISIBLE_DEVICES, DISPLAY and \
     the --env-passthrough patterns (none with --cleanenv; --env-passthrough all adds every host variable \
     below the image's Env, as Singularity does); (4) --env-file FILE, then host SINGULARITYENV_NAME and APPTAINERENV_NAME, then HUSK_ENV_NAME=VALUE as \
@@ -257,7 +277,7 @@ struct Exec: ParsableCommand, RunsContainer {
 struct Run: ParsableCommand, RunsContainer {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run an image's own command: Entrypoint + (ARGS, or else Cmd), as OCI runtimes do.",
+        abstract: "Run an image's own command: Entrypoint + (ARGS, or else Cmd), as OCI runtimes do; a SIF's runscript with ARGS, as Apptainer does.",
         discussion: runDiscussion)
 
     @OptionGroup var flags: RunFlags
@@ -279,10 +299,13 @@ struct Shell: ParsableCommand, RunsContainer {
 
     @OptionGroup var flags: RunFlags
 
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the shell, as apptainer shell passes them (husk shell IMAGE -c 'CMD').")
+    var arguments: [String] = []
+
     func run() throws {
         var container = try flags.container()
         container.options.environment.append(.init(name: "PS1", value: "[\(container.image.name)] \\w \\$ "))
-        try container.exec(container.shellArguments())
+        try container.exec(container.shellArguments(arguments))
     }
 }
 
@@ -295,7 +318,9 @@ struct Env: ParsableCommand {
     @OptionGroup var flags: RunFlags
 
     func run() throws {
-        let plan = try flags.container().planner.plan(arguments: ["true"])
+        var container = try flags.container()
+        container.planner.reportsSkippedEnvironment = true
+        let plan = try container.planner.plan(arguments: ["true"])
         print(plan.environment.joined(separator: "\n"))
     }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import HuskSquash
 import HuskCore
 @testable import HuskRuntime
 
@@ -158,5 +160,61 @@ import HuskCore
         #expect(HuskPaths(environment: ["HOME": "/h", "SINGULARITY_CACHEDIR": "/s"]).cache == "/s/husk")
         #expect(HuskPaths(environment: ["HOME": "/h", "APPTAINER_CACHEDIR": "/scratch/c", "HUSK_CACHEDIR": "/mine"]).cache == "/mine")
         #expect(HuskPaths(environment: ["HOME": "/h"]).cache == "/h/.cache/husk")
+    }
+}
+
+/// An image with Singularity metadata and no Husk config (a SIF file, an
+/// Apptainer sandbox): its env scripts are the image's layer, its runscript
+/// is what run runs, its startscript what instance start runs.
+@Suite struct SingularityImageTests {
+    let identity = ContainerEnvironment.Identity(user: "alice", home: "/home/alice", shell: "/bin/sh")
+
+    @Test func environmentScriptsAreTheImageLayer() {
+        var environment = ContainerEnvironment(host: ["SLURM_JOB_ID": "42", "LANG": "de_DE.UTF-8"], imageEnv: [],
+                                               identity: identity, containerPath: "/images/app.sif", containerName: "app")
+        environment.imageScripts = [
+            ShellAssignments(parsing: "export PATH=/opt/bin:$PATH GREETING=image SLURM_JOB_ID=image\nexport LANG=\"${LANG:-C}\""),
+            ShellAssignments(parsing: "export WHERE=\"$HOME/data\""),
+        ]
+        environment.apptainerContainer = (path: "/images/app.sif", name: "app.sif")
+        environment.explicit = [("GREETING", "mine")]
+        let env = Dictionary(uniqueKeysWithValues: environment.resolve().map { ContainerEnvironment.split($0) })
+        #expect(env["PATH"] == "/opt/bin:" + ContainerEnvironment.defaultPath)
+        #expect(env["GREETING"] == "mine", "--env beats the image")
+        #expect(env["SLURM_JOB_ID"] == "42", "the scheduler's variables beat the image")
+        #expect(env["LANG"] == "de_DE.UTF-8", "evaluated over the base layer")
+        #expect(env["WHERE"] == "/home/alice/data")
+        #expect(env["APPTAINER_CONTAINER"] == "/images/app.sif" && env["SINGULARITY_NAME"] == "app.sif")
+    }
+
+    @Test func aSandboxRunsItsRunscriptAndStartscript() throws {
+        let root = NSTemporaryDirectory() + "husk-sandbox-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/.singularity.d/env", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: root + "/.singularity.d/runscript", contents: Data("#!/bin/sh\n".utf8))
+        _ = FileManager.default.createFile(atPath: root + "/.singularity.d/env/90-environment.sh", contents: Data("export A=1\n".utf8))
+        let image = try RuntimeImage.open(root, cacheDirectory: root)
+        let metadata = try #require(image.singularity)
+        #expect(metadata.hasRunscript && !metadata.hasStartscript)
+        #expect(metadata.environmentScripts.map(\.name) == ["90-environment.sh"])
+        let user = UserIdentity(uid: 1000, gid: 1000, name: "alice", groupName: "alice", gecos: "", home: "/home/alice",
+                                shell: "/bin/sh")
+        let planner = LaunchPlanner(image: image, options: RunOptions(), user: user, hostEnvironment: [:], currentDirectory: "/")
+        #expect(try planner.runArguments(["a b", "c"]) == SingularityActions.run(["a b", "c"]))
+        #expect(try planner.runArguments([]).prefix(2) == ["/bin/sh", "-c"])
+        #expect(try planner.instanceArguments(["x"]) == SingularityActions.start(["x"]))
+        #expect(dictionary(try planner.environment(inside: user).resolve())["A"] == "1")
+
+        try FileManager.default.removeItem(atPath: root + "/.singularity.d/runscript")
+        let bare = try RuntimeImage.open(root, cacheDirectory: root)
+        let error = try #require(throws: HuskError.self) {
+            try LaunchPlanner(image: bare, options: RunOptions(), user: user, hostEnvironment: [:], currentDirectory: "/")
+                .runArguments([])
+        }
+        #expect(error.message.contains("has no runscript"))
+    }
+
+    func dictionary(_ lines: [String]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: lines.map { ContainerEnvironment.split($0) })
     }
 }

@@ -51,41 +51,63 @@ final class InputFile: @unchecked Sendable {  // used from libFuzzer's one threa
 }
 
 enum ImageReading {
-    /// `husk inspect` (ImageInfo), `husk exec` (RuntimeImage: the metadata,
-    /// identity files, entries it checks) and `--mode extract` (the whole tree).
-    /// Each step reports its outcome to libFuzzer as a probe (see driver.c).
+    /// `husk inspect` (ImageInfo, SIFInfo), `husk exec` (RuntimeImage: the
+    /// metadata, identity files, entries it checks) and `--mode extract` (the
+    /// whole tree), of a squashfs file or of a SIF file's partition.
     static func readLikeHusk(_ path: String) {
+        let steps = Steps()
+        steps.run { _ = try ImageInfo.read(path: path) }
+        if SIFFile.hasMagic(path: path) {
+            // A SIF file: husk inspect (its objects, labels, environment
+            // scripts through ShellAssignments), then its partition as
+            // husk exec reads it.
+            steps.run { _ = try SIFInfo.read(path: path) }
+            guard let sif = steps.run({ try SIFImage(path: path) }) else { return }
+            steps.run { _ = try sif.singularity() }
+            readSquashfs(sif.reader, path: path, steps: steps)
+            return
+        }
+        guard let reader = steps.run({ try SquashReader(path: path) }) else { return }
+        readSquashfs(reader, path: path, steps: steps)
+    }
+
+    /// Numbers the steps of one input; each reports its outcome to libFuzzer
+    /// as a probe (see driver.c).
+    final class Steps {
         var probe: UInt32 = 0
+
         @discardableResult
-        func step<T>(_ body: () throws -> T) -> T? {
+        func run<T>(_ body: () throws -> T) -> T? {
             let result = expectHuskError(body)
             husk_fuzz_progress(probe, result == nil ? 0 : 1)
             probe += 1
             return result
         }
-        step { _ = try ImageInfo.read(path: path) }
-        guard let reader = step({ try SquashReader(path: path) }) else { return }
+    }
+
+    /// The metadata, identity files, entries and tree husk reads from a squashfs.
+    static func readSquashfs(_ reader: SquashReader, path: String, steps: Steps) {
         _ = reader.compressionName
-        step {
+        steps.run {
             if let bytes = try reader.readFile(".husk/config.json") {
                 _ = try ImageMetadata.decode(ImageConfiguration.self, from: bytes, file: ".husk/config.json", image: path)
             }
         }
-        step {
+        steps.run {
             if let bytes = try reader.readFile(".husk/source.json") {
                 _ = try ImageMetadata.decode(SourceRecord.self, from: bytes, file: ".husk/source.json", image: path)
             }
         }
         for entry in ["bin/sh", "bin/bash", "etc/resolv.conf", "home", "no/such/entry", ".husk"] {
             // An absent entry counts as a failed step, so the probe tells found from absent.
-            step { if try !reader.entryExists(entry) { throw HuskError(.notFound, "absent") } }
+            steps.run { if try !reader.entryExists(entry) { throw HuskError(.notFound, "absent") } }
         }
-        step { _ = try reader.readFile("etc/passwd") }
-        step { _ = try reader.readFile("etc/group") }
+        steps.run { _ = try reader.readFile("etc/passwd") }
+        steps.run { _ = try reader.readFile("etc/group") }
         var walked = Walk()
-        step { try walked.run(reader) }
+        steps.run { try walked.run(reader) }
         for (index, count) in [walked.nodes, walked.directories, walked.files, walked.symlinks, walked.depth, walked.bytes].enumerated() {
-            husk_fuzz_progress(probe + UInt32(index), UInt64(count))
+            husk_fuzz_progress(steps.probe + UInt32(index), UInt64(count))
         }
     }
 
