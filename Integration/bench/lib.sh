@@ -40,3 +40,17 @@ bench_layout() {
     LAYOUT=$(cd "$LAYOUT" && pwd)
     TAG=$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"] // empty][0] // "latest"' "$LAYOUT/index.json")
 }
+
+# pss PIDS...: the summed proportional set size (kB; shared pages split
+# between their users) of these processes and all their descendants.
+pss() {
+    local all=" $* " changed=1 pid ppid
+    while [ $changed = 1 ]; do
+        changed=0
+        for stat in /proc/[0-9]*/stat; do
+            read -r pid _ _ ppid _ <"$stat" 2>/dev/null || continue
+            case $all in *" $ppid "*) case $all in *" $pid "*) ;; *) all="$all$pid "; changed=1 ;; esac ;; esac
+        done
+    done
+    for pid in $all; do cat "/proc/$pid/smaps_rollup" 2>/dev/null; done | awk '/^Pss:/ {s += $2} END {print s + 0}'
+}

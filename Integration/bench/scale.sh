@@ -18,6 +18,8 @@
 # Writes Integration/bench/results/scale.md (HUSK_BENCH_RESULTS=DIR elsewhere).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 HUSK=${HUSK:-husk}
 oci=${1:?usage: scale.sh DEBIAN-OCI-DIR}
 results=${HUSK_BENCH_RESULTS:-$here/results}
@@ -127,18 +129,6 @@ PY
 } >>"$out"
 
 echo "== memory" >&2
-# pss PIDS...: the summed PSS (kB) of these processes and their descendants.
-pss() {
-    local all=" $* " changed=1 pid ppid
-    while [ $changed = 1 ]; do
-        changed=0
-        for stat in /proc/[0-9]*/stat; do
-            read -r pid _ _ ppid _ <"$stat" 2>/dev/null || continue
-            case $all in *" $ppid "*) case $all in *" $pid "*) ;; *) all="$all$pid "; changed=1 ;; esac ;; esac
-        done
-    done
-    for pid in $all; do cat "/proc/$pid/smaps_rollup" 2>/dev/null; done | awk '/^Pss:/ {s += $2} END {print s + 0}'
-}
 memory() { # TOOL N: PSS per container, in MB, with N idle containers
     local pids=() i
     for i in $(seq "$2"); do

@@ -18,6 +18,8 @@
 # Writes Integration/bench/results/server.md (HUSK_BENCH_RESULTS=DIR elsewhere).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 HUSK=${HUSK:-husk}
 image=${1:?usage: server.sh DEBIAN.sqsh [KERNEL-MOUNT]}
 kernel=${2:-}
@@ -35,7 +37,7 @@ cp "$image" "$work/debian.sqsh"
 img=$work/debian.sqsh
 cd "$work"
 out=$work/server.md
-mean() { /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["mean"])' "$@"; }
+mean_of() { /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["mean"])' "$@"; }
 ratio() { /usr/bin/python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$@"; }
 ms() { /usr/bin/python3 -c 'import sys; print("%.1f ms" % (float(sys.argv[1]) * 1e3))' "$1"; }
 s() { /usr/bin/python3 -c 'import sys; print("%.2f s" % float(sys.argv[1]))' "$1"; }
@@ -50,7 +52,7 @@ hyperfine -N --warmup 3 --runs 20 --export-json start.json \
 # The first run starts the server: stop it before each run.
 hyperfine -N --runs 20 --prepare "$HUSK server stop --all" --export-json first.json \
     -n first "$HUSK exec $img true" >/dev/null
-ch=$(mean start.json 2)
+ch=$(mean_of start.json 2)
 {
 echo "# Image servers ($(date -u +%Y-%m-%d), $(nproc) cores, husk $("$HUSK" --version), ch-run $(ch-run --version 2>&1 | head -n 1))"
 echo
@@ -58,9 +60,9 @@ echo "## 1. \`exec IMG true\` on the Debian image (mean of 20 runs)"
 echo
 echo "| | time | / ch-run |"
 echo "|---|---:|---:|"
-echo "| husk, repeat run (joins the server) | $(ms "$(mean start.json 1)") | $(ratio "$(mean start.json 1)" "$ch") |"
-echo "| husk, first run (starts the server) | $(ms "$(mean first.json 0)") | $(ratio "$(mean first.json 0)" "$ch") |"
-echo "| husk, HUSK_IDLE=0 (one-shot) | $(ms "$(mean start.json 0)") | $(ratio "$(mean start.json 0)" "$ch") |"
+echo "| husk, repeat run (joins the server) | $(ms "$(mean_of start.json 1)") | $(ratio "$(mean_of start.json 1)" "$ch") |"
+echo "| husk, first run (starts the server) | $(ms "$(mean_of first.json 0)") | $(ratio "$(mean_of first.json 0)" "$ch") |"
+echo "| husk, HUSK_IDLE=0 (one-shot) | $(ms "$(mean_of start.json 0)") | $(ratio "$(mean_of start.json 0)" "$ch") |"
 echo "| ch-run | $(ms "$ch") | 1.00 |"
 } >"$out"
 
@@ -82,33 +84,20 @@ echo "## 2. Reading the image on a repeat run (warm caches; mean of 5 and 10 run
 echo
 echo "| all of /usr (tar to /dev/null) | time | / kernel squashfs |"
 echo "|---|---:|---:|"
-ref=$([ -n "$kernel" ] && mean readall.json 3 || echo "")
+ref=$([ -n "$kernel" ] && mean_of readall.json 3 || echo "")
 for i in 0 1 2 3; do
     [ $i -eq 3 ] && [ -z "$kernel" ] && break
     name=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["command"])' readall.json $i)
-    echo "| $name | $(s "$(mean readall.json $i)") | $([ -n "$ref" ] && ratio "$(mean readall.json $i)" "$ref" || echo "n/a (no kernel mount)") |"
+    echo "| $name | $(s "$(mean_of readall.json $i)") | $([ -n "$ref" ] && ratio "$(mean_of readall.json $i)" "$ref" || echo "n/a (no kernel mount)") |"
 done
 echo
 echo "| python3 importing eight modules | time | / extracted directory |"
 echo "|---|---:|---:|"
-echo "| husk, repeat run | $(ms "$(mean imports.json 0)") | $(ratio "$(mean imports.json 0)" "$(mean imports.json 1)") |"
-echo "| husk --mode extract | $(ms "$(mean imports.json 1)") | 1.00 |"
+echo "| husk, repeat run | $(ms "$(mean_of imports.json 0)") | $(ratio "$(mean_of imports.json 0)" "$(mean_of imports.json 1)") |"
+echo "| husk --mode extract | $(ms "$(mean_of imports.json 1)") | 1.00 |"
 } >>"$out"
 
 echo "== 64 at once" >&2
-# pss PIDS...: the summed PSS (kB) of these processes, their descendants,
-# and this user's image servers and their FUSE servers.
-pss() {
-    local all=" $* $(pgrep -u "$(id -u)" -x husk-server | tr '\n' ' ') " changed=1 pid ppid
-    while [ $changed = 1 ]; do
-        changed=0
-        for stat in /proc/[0-9]*/stat; do
-            read -r pid _ _ ppid _ <"$stat" 2>/dev/null || continue
-            case $all in *" $ppid "*) case $all in *" $pid "*) ;; *) all="$all$pid "; changed=1 ;; esac ;; esac
-        done
-    done
-    for pid in $all; do cat "/proc/$pid/smaps_rollup" 2>/dev/null; done | awk '/^Pss:/ {s += $2} END {print s + 0}'
-}
 memory() { # IDLE N: total PSS in MB of N idle containers (HUSK_IDLE=IDLE)
     local pids=() i total
     "$HUSK" server stop --all >/dev/null 2>&1 || true
@@ -118,7 +107,8 @@ memory() { # IDLE N: total PSS in MB of N idle containers (HUSK_IDLE=IDLE)
     done
     for _ in $(seq 300); do [ "$(pgrep -c -u "$(id -u)" -f "^sleep 2718")" -ge "$2" ] && break; sleep 0.1; done
     sleep 1
-    total=$(pss "${pids[@]}")
+    # The image servers (and their FUSE servers) count too.
+    total=$(pss "${pids[@]}" $(pgrep -u "$(id -u)" -x husk-server))
     echo "$(pgrep -c -u "$(id -u)" -x husk-server || true)" >servers-$1-$2
     pkill -u "$(id -u)" -f "^sleep 2718" || true
     wait 2>/dev/null || true
@@ -155,9 +145,9 @@ echo "| | husk (servers) | husk, HUSK_IDLE=0 | ch-run |"
 echo "|---|---:|---:|---:|"
 echo "| image servers for 64 idle containers | $many_servers | 0 | - |"
 echo "| total PSS, 64 idle containers | $many MB ($(ratio "$many" "$one")x one container's $one MB) | $oneshot MB | - |"
-echo "| 64 concurrent \`exec IMG true\`, wall (mean of 5) | $(s "$(mean many.json 0)") | $(s "$(mean many.json 1)") | $(s "$(mean many.json 2)") |"
+echo "| 64 concurrent \`exec IMG true\`, wall (mean of 5) | $(s "$(mean_of many.json 0)") | $(s "$(mean_of many.json 1)") | $(s "$(mean_of many.json 2)") |"
 echo
-echo "husk (servers) / ch-run, 64 concurrent: $(ratio "$(mean many.json 0)" "$(mean many.json 2)")x"
+echo "husk (servers) / ch-run, 64 concurrent: $(ratio "$(mean_of many.json 0)" "$(mean_of many.json 2)")x"
 } >>"$out"
 
 echo "== extract mode" >&2
@@ -167,6 +157,6 @@ hyperfine -N --runs 5 --prepare "sh -c 'chmod -R u+rwX $work/husk-$(id -u)/rootf
 echo
 echo "## 4. Extract mode"
 echo
-echo "First \`exec --mode extract IMG true\` of the Debian image (extraction included, mean of 5): $(s "$(mean extract.json 0)")"
+echo "First \`exec --mode extract IMG true\` of the Debian image (extraction included, mean of 5): $(s "$(mean_of extract.json 0)")"
 } >>"$out"
 tee "$results/server.md" <"$out"

@@ -64,9 +64,7 @@ struct Audit: ParsableCommand {
             HuskTrust.Audit.report(image: $0, policy: rules, advisories: advisories, pgp: pgp)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+            try printJSON(reports)
         } else {
             print("policy: \(rules.path ?? "none"); advisories: \(advisories.count)")
             for report in reports {

@@ -30,10 +30,7 @@ struct CacheList: ParsableCommand {
         let root = try RegistryFlags.cacheRoot()
         let entries = CacheInventory(root: root).entries()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            try printJSON(entries)
             return
         }
         print("KIND     DIGEST        SIZE        MODIFIED              SOURCE")

@@ -31,9 +31,7 @@ struct Check: ParsableCommand {
         let starter = try? HelperProgram.path("husk-starter", variable: "HUSK_STARTER", environment: environment)
         let results = NodeCheck(environment: environment, starter: starter).run()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            try printJSON(results)
         } else {
             let width = results.map(\.check.count).max() ?? 0
             for result in results {

@@ -53,14 +53,12 @@ struct Inspect: ParsableCommand {
                                            source: info.source, created: info.created)
                 FileHandle.standardOutput.write(Data(try SBOM(subject: subject, inventory: inventory).encoded(sbom)))
             } else {
-                printPackages(inventory)
+                try printPackages(inventory)
             }
             return
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(info), as: UTF8.self))
+            try printJSON(info)
             return
         }
         print(Self.text(info))
@@ -74,9 +72,7 @@ struct Inspect: ParsableCommand {
         }
         let info = try SIFInfo.read(path: image)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(info), as: UTF8.self))
+            try printJSON(info)
             return
         }
         print(Self.text(info))
@@ -124,11 +120,9 @@ struct Inspect: ParsableCommand {
         return text.joined(separator: "\n")
     }
 
-    func printPackages(_ inventory: PackageInventory) {
+    func printPackages(_ inventory: PackageInventory) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: (try? encoder.encode(inventory)) ?? Data(), as: UTF8.self))
+            try printJSON(inventory)
             return
         }
         let rows = [["NAME", "VERSION", "ARCHITECTURE", "SOURCE"]] + inventory.packages.map {

@@ -46,9 +46,7 @@ struct InstanceList: ParsableCommand {
     func run() throws {
         let instances = try InstanceStore(environment: ProcessInfo.processInfo.environment).all()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(instances), as: UTF8.self))
+            try printJSON(instances)
             return
         }
         print("NAME".padding(toLength: 20, withPad: " ", startingAt: 0) + "PID".padding(toLength: 9, withPad: " ", startingAt: 0) + "IMAGE")

@@ -30,9 +30,7 @@ struct ServerList: ParsableCommand {
     func run() throws {
         let servers = try ImageServer.list(environment: ProcessInfo.processInfo.environment)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(servers), as: UTF8.self))
+            try printJSON(servers)
             return
         }
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
