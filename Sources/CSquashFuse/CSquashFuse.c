@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <squashfuse/dir.h>
 #include <squashfuse/ll.h>
 
 #include "CSquashFuse.h"
@@ -30,12 +31,40 @@ struct husk_sqfuse {
     int fd;
 };
 
+/* How long the kernel may remember that a name is not in the image. The
+   image never changes, so as long as it likes: a program's searches
+   (Python's sys.path, the dynamic loader's library paths) then cost one
+   request per name for the life of the mount, which an image server keeps
+   for every container of the image. */
+#define NEGATIVE_ENTRY_SECONDS 1e9
+
+/* squashfuse answers a missing name with ENOENT, which the kernel does not
+   remember; a negative entry (inode 0) it does. Names that exist are
+   answered by squashfuse's own lookup. */
+static void husk_sqfuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+    sqfs_ll_i lli;
+    if (sqfs_ll_iget(req, &lli, parent) != SQFS_OK)
+        return; /* answered already */
+    sqfs_name buf;
+    sqfs_dir_entry entry;
+    bool found = true;
+    sqfs_dentry_init(&entry, buf);
+    if (sqfs_dir_lookup(&lli.ll->fs, &lli.inode, name, strlen(name), &entry, &found) == SQFS_OK && !found) {
+        struct fuse_entry_param none;
+        memset(&none, 0, sizeof none);
+        none.entry_timeout = NEGATIVE_ENTRY_SECONDS;
+        fuse_reply_entry(req, &none);
+        return;
+    }
+    sqfs_ll_op_lookup(req, parent, name);
+}
+
 static const struct fuse_lowlevel_ops husk_sqfuse_ops = {
     .getattr = sqfs_ll_op_getattr,
     .opendir = sqfs_ll_op_opendir,
     .releasedir = sqfs_ll_op_releasedir,
     .readdir = sqfs_ll_op_readdir,
-    .lookup = sqfs_ll_op_lookup,
+    .lookup = husk_sqfuse_lookup,
     .open = sqfs_ll_op_open,
     .create = sqfs_ll_op_create,
     .release = sqfs_ll_op_release,
