@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <squashfuse/dir.h>
+#include <squashfuse/file.h>
 #include <squashfuse/ll.h>
 
 #include "CSquashFuse.h"
@@ -59,16 +60,63 @@ static void husk_sqfuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *na
     sqfs_ll_op_lookup(req, parent, name);
 }
 
+/* Whether the kernel takes "no open" (Linux 3.16+): then a file's open and
+   release are not requests at all, and its page cache is kept across opens
+   (the image never changes). Set once, at FUSE_INIT. */
+static int no_open;
+
+static void husk_sqfuse_init(void *userdata, struct fuse_conn_info *conn) {
+    (void)userdata;
+    if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
+        conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+        no_open = 1;
+    }
+}
+
+static void husk_sqfuse_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+    if (no_open && !(fi->flags & (O_WRONLY | O_RDWR)))
+        fuse_reply_err(req, ENOSYS); /* the kernel stops asking */
+    else
+        sqfs_ll_op_open(req, ino, fi);
+}
+
+/* Without an open there is no inode in fi->fh: look it up per read (the
+   metadata is in squashfuse's cache). */
+static void husk_sqfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+    if (fi->fh) {
+        sqfs_ll_op_read(req, ino, size, off, fi);
+        return;
+    }
+    sqfs_ll *ll = fuse_req_userdata(req);
+    sqfs_inode inode;
+    if (sqfs_ll_inode(ll, &inode, ino) != SQFS_OK) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    char *buf = malloc(size ? size : 1);
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    sqfs_off_t got = (sqfs_off_t)size;
+    if (sqfs_read_range(&ll->fs, &inode, (sqfs_off_t)off, &got, buf) != SQFS_OK)
+        fuse_reply_err(req, EIO);
+    else
+        fuse_reply_buf(req, buf, (size_t)got);
+    free(buf);
+}
+
 static const struct fuse_lowlevel_ops husk_sqfuse_ops = {
+    .init = husk_sqfuse_init,
     .getattr = sqfs_ll_op_getattr,
     .opendir = sqfs_ll_op_opendir,
     .releasedir = sqfs_ll_op_releasedir,
     .readdir = sqfs_ll_op_readdir,
     .lookup = husk_sqfuse_lookup,
-    .open = sqfs_ll_op_open,
+    .open = husk_sqfuse_op_open,
     .create = sqfs_ll_op_create,
     .release = sqfs_ll_op_release,
-    .read = sqfs_ll_op_read,
+    .read = husk_sqfuse_read,
     .readlink = sqfs_ll_op_readlink,
     .listxattr = sqfs_ll_op_listxattr,
     .getxattr = sqfs_ll_op_getxattr,
