@@ -30,11 +30,14 @@ extension ApptainerFlags {
     }
 
     /// For the run pages' help: the flags Husk takes only for Apptainer's
-    /// sake and those it refuses, one sentence each group.
+    /// sake and those it refuses, one sentence each group (a flag that
+    /// takes a value with its placeholder: `--tmpdir DIR`), which
+    /// Integration/test-apptainer-flags.sh reads back to try each one.
     public static func helpSummary() -> String {
         func names(_ predicate: (Status) -> Bool) -> String {
-            flags(where: predicate).map { flag in flag.short.map { "-\($0)/--\(flag.name)" } ?? "--\(flag.name)" }
-                .joined(separator: ", ")
+            flags(where: predicate).map { flag in
+                (flag.short.map { "-\($0)/--\(flag.name)" } ?? "--\(flag.name)") + (flag.value.map { " \($0)" } ?? "")
+            }.joined(separator: ", ")
         }
         let ignored = names { if case .noOp = $0 { true } else { false } }
         let refused = names { if case .refused = $0 { true } else { false } }

@@ -212,7 +212,10 @@ struct RunFlags: ParsableArguments {
         options.ignoreSubuid = try on(ignoreSubuid, "ignore-subuid")
         options.pid = try on(pid, "pid") || containall
         options.noInit = try on(noInit, "no-init") || compat
-        options.net = try on(net, "net") || (try networkNamespace(value(network, "network")))
+        // Checked first: --net --network bridge must refuse, not short-circuit.
+        let loopbackNetwork = try networkNamespace(network.map { ("--network", $0) }
+                                                   ?? variables.value(of: "network").map { ($0.variable, $0.value) })
+        options.net = try on(net, "net") || loopbackNetwork
         options.ipc = try on(ipc, "ipc") || containall
         options.uts = try on(uts, "uts")
         options.hostname = value(hostname, "hostname")
@@ -236,12 +239,12 @@ struct RunFlags: ParsableArguments {
         return options
     }
 
-    /// --network: none is a network namespace with loopback only (--net);
-    /// Apptainer's CNI networks are refused.
-    func networkNamespace(_ network: String?) throws -> Bool {
-        guard let network else { return false }
+    /// --network (or its variable, named in WHAT): none is a network
+    /// namespace with loopback only (--net); CNI networks are refused.
+    func networkNamespace(_ given: (String, String)?) throws -> Bool {
+        guard let (what, network) = given else { return false }
         guard network == "none" else {
-            throw HuskError(.usage, "--network \(network) is not supported: CNI networks need root; Husk uses the host's network (the default), or loopback only with --net or --network none")
+            throw HuskError(.usage, "\(what) \(network) is not supported: CNI networks need root; Husk uses the host's network (the default), or loopback only with --net or --network none")
         }
         return true
     }
