@@ -162,6 +162,9 @@ echo 'cat /data/openssh' | $HUSK shell $IMG ||| status=1 ; err=No such file
 $HUSK exec --overlay $W/test.overlay:ro $IMG sh -c 'cat /data/openssh; echo x >/data/more' ||| out=installed ; status=1 ; nofile=$W/test.overlay/upper/data/more
 $HUSK run --fakeroot --net --network-args="portmap=8080:80/tcp" -w $IMG ||| refused=--network-args
 $HUSK exec --overlay $W/inputs.squashfs $IMG true ||| refused=takes a directory
+# (Husk's state stays out of reach: no overlay inside it or holding it)
+$HUSK exec --overlay $W:ro $IMG true ||| refused=holds Husk's image cache
+mkdir -p $HUSK_CACHEDIR/sub; $HUSK exec --overlay $HUSK_CACHEDIR/sub $IMG true ||| refused=inside Husk's image cache
 # --- running_services.rst (alpine_latest.sif: the sandbox, whose startscript sleeps)
 $HUSK instance start $ENV instance1 ||| has=instance instance1 started
 $HUSK instance list ||| has=instance1

@@ -350,7 +350,8 @@ let runDiscussion = """
     APPTAINER AND SINGULARITY: Apptainer's flags work with their meaning: -B, --mount, -H, -W, -S, \
     -c, -C, -e, -f, -p, -i, -n, -o/--overlay DIR, --cwd, --no-mount, --compat, --no-init, --no-umask, \
     --dns, --app (an image's /scif/apps/NAME), --security seccomp:FILE, --network none, --nvccli (as \
-    --nv), --unsquash (as --mode extract), --no-https (as --insecure), and husk shell -s; so do their \
+    --nv), --no-nv and --no-rocm (cancel --nv and --rocm), --ignore-subuid (--fakeroot maps only uid 0), \
+    --unsquash (as --mode extract), --no-https (as --insecure), and husk shell -s; so do their \
     APPTAINER_<FLAG> and SINGULARITY_<FLAG> variables (APPTAINER_CONTAINALL=1, APPTAINER_NO_HOME=true, \
     APPTAINER_HOME=DIR, ...: 1, true or yes set a switch; the command line wins). \
     \(ApptainerFlags.helpSummary()) Husk differs on purpose where Apptainer trades reproducibility or \

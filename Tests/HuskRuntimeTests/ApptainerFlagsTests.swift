@@ -196,3 +196,73 @@ import HuskCore
         #expect(!env.contains { $0.hasPrefix("APPEND_PATH=") || $0.hasPrefix("PREPEND_PATH=") })
     }
 }
+
+/// What the planner makes of Apptainer's filesystem flags.
+@Suite struct ApptainerMountPlanTests {
+    let user = UserIdentity(uid: 1001, gid: 1001, name: "alice", groupName: "alice", gecos: "", home: "/home/alice",
+                            shell: "/bin/sh")
+
+    func planner(_ options: RunOptions, root: String) throws -> LaunchPlanner {
+        try FileManager.default.createDirectory(atPath: root + "/image", withIntermediateDirectories: true)
+        return LaunchPlanner(image: try RuntimeImage.openDirectory(root + "/image"), options: options, user: user,
+                             hostEnvironment: [:], currentDirectory: "/home/alice/work")
+    }
+
+    func temporary() -> String { NSTemporaryDirectory() + "husk-mount-plan-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
+
+    @Test func noMountLeavesOutWhatItNames() throws {
+        let root = temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var options = RunOptions()
+        options.noMount = [.home, .cwd, .tmp, .sys, .hosts, .dev, .devpts]
+        let planner = try planner(options, root: root)
+        let destinations = try planner.binds(inside: user).map(\.destination)
+        for gone in ["/home/alice", "/home/alice/work", "/tmp", "/var/tmp", "/sys", "/etc/hosts", "/dev/pts"] {
+            #expect(!destinations.contains(gone), "\(gone) is left out")
+        }
+        #expect(destinations.contains("/dev/null") && destinations.contains("/etc/resolv.conf"))
+        #expect(planner.tmpfsMounts().map(\.destination) == ["/dev", "/dev/shm"])
+    }
+
+    @Test func scratchAndWorkdir() throws {
+        let root = temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var options = RunOptions()
+        options.scratch = ["/scratch"]
+        #expect(try planner(options, root: root).tmpfsMounts() == [.init(destination: "/scratch", mode: 0o755)])
+        options.contain = true
+        options.workdir = root + "/work"
+        let planner = try planner(options, root: root)
+        #expect(!planner.tmpfsMounts().contains { ["/tmp", "/var/tmp", "/scratch"].contains($0.destination) })
+        let binds = try planner.binds(inside: user).filter { $0.source.hasPrefix(root + "/work") }
+        #expect(binds.map(\.destination) == ["/tmp", "/var/tmp", "/scratch"])
+        #expect(binds.map(\.source) == [root + "/work/tmp", root + "/work/var_tmp", root + "/work/scratch/scratch"])
+        #expect(binds.allSatisfy { FileManager.default.fileExists(atPath: $0.source) })
+    }
+
+    @Test func dnsReplacesTheHostsResolver() throws {
+        let root = temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var options = RunOptions()
+        options.dns = ["8.8.8.8,2001:4860:4860::8888"]
+        let planner = try planner(options, root: root)
+        #expect(try planner.resolvConf()?.content == "nameserver 8.8.8.8\nnameserver 2001:4860:4860::8888\n")
+        #expect(!(try planner.binds(inside: user)).contains { $0.destination == "/etc/resolv.conf" })
+        var bad = options
+        bad.dns = ["dns.example.org"]
+        #expect(throws: HuskError.self) { try self.planner(bad, root: root).resolvConf() }
+    }
+
+    @Test func appRunsItsRunscriptAndLeadsPath() throws {
+        let root = temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var options = RunOptions()
+        options.app = "foo"
+        let planner = try planner(options, root: root)
+        #expect(try planner.runArguments(["a"]) == ["/scif/apps/foo/scif/runscript", "a"])
+        let env = try planner.environment(inside: user).resolve()
+        #expect(env.contains("SCIF_APPNAME=foo"))
+        #expect(env.contains { $0.hasPrefix("PATH=/scif/apps/foo/bin:") })
+        #expect(!LaunchPlanner.isAppName("../x") && LaunchPlanner.isAppName("my-app_1.0"))
+    }
+}
