@@ -12,7 +12,8 @@ import HuskCore
 /// 3. host variables on the pass-through list (scheduler, MPI, GPU, DISPLAY,
 ///    site additions, `--env-passthrough` patterns); none with `--cleanenv`;
 /// 4. `--env-file`, then host `SINGULARITYENV_NAME` and `APPTAINERENV_NAME`,
-///    then `HUSK_ENV_NAME=value`, then `--env NAME=value`;
+///    then `HUSK_ENV_NAME=value`, then `--env NAME=value` (among these,
+///    `APPEND_PATH` and `PREPEND_PATH` extend PATH, as in Apptainer);
 /// 5. with `--nv`, `--rocm`, `--bind-mpi`: Husk's directories of host
 ///    libraries and programs in front of LD_LIBRARY_PATH and PATH.
 /// Nothing else from the host gets in.
