@@ -34,3 +34,5 @@ base() {
   record newuidmap /usr/bin/newuidmap; record newgidmap /usr/bin/newgidmap; record arg id; } >"$dir/join"
 { base; record net 1; record ipc 1; record uts 1; record hostname node; record writable_tmpfs 1
   record arg true; } >"$dir/namespaces"
+{ base; record pid 1; record no_init 1; record umask 022; record overlay /home/me/ov/upper /home/me/ov/work
+  record overlay_lower /home/me/layer; record arg true; } >"$dir/overlay"

@@ -280,6 +280,22 @@ check "writable_tmpfs=1: image files can be replaced" output_is "new" \
     st_with writable_tmpfs=1 ctr_uid=0 ctr_gid=0 -- -- sh -c 'echo new >/etc/hostname && cat /etc/hostname'
 check "writable_tmpfs=1: nothing persists" st -- sh -c '! test -e /newfile && test "$(cat /etc/hostname)" != new'
 check "image content is readable" st -- test -s /bin/busybox
+mkdir -p "$WORK/ov/upper" "$WORK/ov/work" "$WORK/layer/opt"
+echo layer >"$WORK/layer/opt/from-layer"
+check "overlay=: changes go to the upper directory on the host" output_is "kept" \
+    st_with ctr_uid=0 ctr_gid=0 -- "overlay=$WORK/ov/upper	$WORK/ov/work" -- sh -c 'echo kept >/etc/hostname && cat /etc/hostname'
+check "overlay=: they are there in the next container" output_is "kept" \
+    st "overlay=$WORK/ov/upper	$WORK/ov/work" -- cat /etc/hostname
+check "overlay=: and in the upper directory on the host" output_is "kept" cat "$WORK/ov/upper/etc/hostname"
+check "overlay=: staged files (passwd) are bound, not left in the upper directory" \
+    sh -c '! test -e "$1/ov/upper/etc/passwd"' _ "$WORK"
+check "overlay_lower=: a read-only layer over the image" output_is "layer" \
+    st "overlay_lower=$WORK/layer" -- cat /opt/from-layer
+check "overlay_lower=: the root stays read-only" stderr_has "Read-only" \
+    st "overlay_lower=$WORK/layer" -- sh -c 'echo x >/newfile'
+check "no_init=1 with pid=1: the command is PID 1" output_is "1" \
+    st_with pid=1 -- no_init=1 -- sh -c 'echo $$'
+check "umask=: the command's umask" output_is "0027" st umask=027 -- sh -c umask
 
 # --- binds ----------------------------------------------------------------
 rw_bind_owner() {

@@ -22,6 +22,9 @@ public enum BindOption {
                 }
             }
             if parts.count == 3 {
+                if parts[2].hasPrefix("image-src=") || parts[2].hasPrefix("id=") {
+                    throw HuskError(.usage, "bind \"\(item)\": \(parts[2].prefix { $0 != "=" })= is not supported: Husk binds directories and files, not what is inside an image file; extract it, or convert it with husk convert and bind the result")
+                }
                 guard parts[2] == "ro" || parts[2] == "rw" else {
                     throw HuskError(.usage, "invalid bind option \"\(parts[2])\" in \"\(item)\": use ro or rw")
                 }

@@ -13,7 +13,8 @@ import HuskCore
 /// 3. host variables on the pass-through list (scheduler, MPI, GPU, DISPLAY,
 ///    site additions, `--env-passthrough` patterns); none with `--cleanenv`;
 /// 4. `--env-file`, then host `SINGULARITYENV_NAME` and `APPTAINERENV_NAME`,
-///    then `HUSK_ENV_NAME=value`, then `--env NAME=value`;
+///    then `HUSK_ENV_NAME=value`, then `--env NAME=value` (among these,
+///    `APPEND_PATH` and `PREPEND_PATH` extend PATH, as in Apptainer);
 /// 5. with `--nv`, `--rocm`, `--bind-mpi`: Husk's directories of host
 ///    libraries and programs in front of LD_LIBRARY_PATH and PATH.
 /// Nothing else from the host gets in.
@@ -126,18 +127,27 @@ public struct ContainerEnvironment {
             break
         }
 
-        for (name, value) in envFileEntries { env[name] = value }
-        for (name, value) in ApptainerVariables.containerVariables(host: host) { env[name] = value }
-        for (name, value) in host where name.hasPrefix("HUSK_ENV_") && name.count > 9 {
-            env[String(name.dropFirst(9))] = value
+        // The variables asked for (layer 4). APPEND_PATH and PREPEND_PATH
+        // among them extend PATH instead, as in Apptainer.
+        var asked: [(String, String)] = envFileEntries + ApptainerVariables.containerVariables(host: host)
+        asked += host.filter { $0.key.hasPrefix("HUSK_ENV_") && $0.key.count > 9 }
+            .map { (String($0.key.dropFirst(9)), $0.value) }.sorted { $0.0 < $1.0 }
+        asked += explicit
+        var pathAround: [String: String] = [:]
+        for (name, value) in asked {
+            if Self.pathExtensions.contains(name) { pathAround[name] = value } else { env[name] = value }
         }
-        for (name, value) in explicit { env[name] = value }
+        if let prepend = pathAround["PREPEND_PATH"] { env["PATH"] = prepend + ":" + (env["PATH"] ?? "") }
+        if let append = pathAround["APPEND_PATH"] { env["PATH"] = (env["PATH"] ?? "") + ":" + append }
         for (name, dirs) in [("LD_LIBRARY_PATH", prependedLibraryPath), ("PATH", prependedPath)] where !dirs.isEmpty {
             let rest = (env[name] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty && !dirs.contains($0) }
             env[name] = (dirs + rest).joined(separator: ":")
         }
         return env.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { "\($0.key)=\($0.value)" }
     }
+
+    /// Asked-for variables that extend PATH rather than being set.
+    static let pathExtensions: Set<String> = ["APPEND_PATH", "PREPEND_PATH"]
 
     /// `NAME` exactly, or `PREFIX*`.
     static func matches(_ name: String, _ patterns: [String]) -> Bool {

@@ -64,7 +64,21 @@ public struct LaunchPlan: Equatable, Sendable {
     /// With `fakeroot`: map ids 1… to these ranges through newuidmap/newgidmap.
     public var subordinateIDs: SubordinateIDs?
     public var writableTmpfs = false
+    /// `--overlay DIR`: the root is an overlay whose changes go to this
+    /// upper directory (on the host; `work` beside it).
+    public var overlay: Overlay?
+
+    public struct Overlay: Equatable, Sendable {
+        public var upper: String
+        public var work: String
+    }
+    /// Read-only directories layered over the image, topmost first.
+    public var overlayLower: [String] = []
     public var pidNamespace = false
+    /// With `pidNamespace`: the command is PID 1 (no init between).
+    public var noInit = false
+    /// The command's umask; nil: the caller's.
+    public var umask: UInt16?
     public var netNamespace = false
     public var ipcNamespace = false
     public var utsNamespace = false
@@ -145,6 +159,10 @@ public struct LaunchPlan: Equatable, Sendable {
                              ("net", netNamespace), ("ipc", ipcNamespace), ("uts", utsNamespace)] {
             try out.add(key, value ? "1" : "0")
         }
+        if let overlay { try out.add("overlay", overlay.upper, overlay.work) }
+        for lower in overlayLower { try out.add("overlay_lower", lower) }
+        if noInit { try out.add("no_init", "1") }
+        if let umask { try out.add("umask", String(umask, radix: 8)) }
         if let hostname { try out.add("hostname", hostname) }
         for limit in resourceLimits { try out.add("rlimit", limit.name, "\(limit.soft)", "\(limit.hard)") }
         if fakeroot, let capabilities { try out.add("caps", String(capabilities, radix: 16)) }

@@ -48,6 +48,9 @@ public struct LaunchPlanner {
         if let digests = image.digests { try policy.checkRevocation(of: image.reference, digests) }
         if let instance = image.instance { return try joinPlan(instance, arguments: arguments) }
         try policy.checkOptions(fakeroot: options.fakeroot, extract: extracts)
+        if let app = options.app, !Self.isAppName(app) || !image.has(String(Self.appRoot(app).dropFirst())) {
+            throw HuskError(.usage, "--app \(app): \(image.name) has no SCIF app \(Self.appRoot(app)) (Husk runs an image's SCIF apps where it has them)")
+        }
         let paths = HuskPaths(environment: hostEnvironment)
         let state = try paths.prepareAll()
         try SignedImageGate.check(image, policy: policy, cacheDirectory: try PrivateDirectory.prepare(paths.cache, what: "the image cache"),
@@ -56,9 +59,12 @@ public struct LaunchPlanner {
         var plan = LaunchPlan(name: image.name, root: try root(), outsideUID: user.uid, outsideGID: user.gid,
                               insideUID: inside.uid, insideGID: inside.gid)
         plan.fakeroot = options.fakeroot
-        if options.fakeroot { plan.subordinateIDs = SubordinateIDs.lookup(user: user) }
+        if options.fakeroot && !options.ignoreSubuid { plan.subordinateIDs = SubordinateIDs.lookup(user: user) }
         plan.writableTmpfs = options.writableTmpfs
+        try overlays(into: &plan)
         plan.pidNamespace = options.pid
+        plan.noInit = options.noInit
+        plan.umask = options.umask
         plan.netNamespace = options.net
         plan.ipcNamespace = options.ipc
         plan.utsNamespace = options.uts || options.hostname != nil
@@ -73,19 +79,15 @@ public struct LaunchPlanner {
             .init(destination: "/etc/group", mode: 0o644,
                   content: IdentityFiles.group(image: try imageText("etc/group"), user: inside)),
         ]
+        if let resolver = try resolvConf() { plan.files.append(resolver) }
         plan.binds = try binds(inside: inside, hidden: state.map(\.path))
         let hostLibraries = try self.hostLibraries()
         plan.binds += hostLibraries?.binds ?? []
         plan.protectedPaths = state.map { .init(path: $0.path, what: $0.what) }
         plan.keptDescriptors = Launcher.inheritedDescriptors
         plan.serverSeccomp = try SeccompFilter.fuseServer().program
-        if options.contain {
-            // /dev must not be sticky and world-writable: the kernel then
-            // refuses O_CREAT opens of devices owned by others (> /dev/null).
-            plan.tmpfs = [.init(destination: "/dev", mode: 0o755), .init(destination: "/dev/shm"),
-                          .init(destination: "/tmp"), .init(destination: "/var/tmp")]
-            plan.symlinks = Self.minimalDevLinks
-        }
+        plan.tmpfs = tmpfsMounts()
+        if options.minimalDev { plan.symlinks = Self.minimalDevLinks }
         plan.workingDirectory = workingDirectory(binds: plan.binds)
         if plan.workingDirectory == image.config?.WorkingDir, !image.has(String(plan.workingDirectory.dropFirst())) {
             plan.directories = [plan.workingDirectory]  // OCI runtimes create a missing WorkingDir
@@ -104,8 +106,8 @@ public struct LaunchPlanner {
         let probe = hostProbe ?? HostProbe.live(environment: hostEnvironment)
         var set = HostLibrarySet()
         // Under --contain /dev is a fresh tmpfs: the GPU nodes are bound into it.
-        if options.nv { set.merge(HostLibraries.nvidia(probe, devices: options.contain)) }
-        if options.rocm { set.merge(HostLibraries.rocm(probe, devices: options.contain)) }
+        if options.nv { set.merge(HostLibraries.nvidia(probe, devices: options.minimalDev)) }
+        if options.rocm { set.merge(HostLibraries.rocm(probe, devices: options.minimalDev)) }
         if options.bindMPI {
             let mpi = try HostLibraries.mpi(probe)
             try GlibcCheck.check(mpi, image: GlibcCheck.imageLibc(image, machine: probe.machine), imageName: image.name)
@@ -213,7 +215,9 @@ public struct LaunchPlanner {
             }
             return (source.hasPrefix("/") ? source : currentDirectory + "/" + source, destination)
         }
-        if options.noHome || options.contain || options.fakeroot && user.home == "/" { return nil }
+        if options.noHome || options.contain || options.noMount.contains(.home) || options.fakeroot && user.home == "/" {
+            return nil
+        }
         return (user.home, user.home)
     }
 
@@ -228,14 +232,100 @@ public struct LaunchPlanner {
     ]
 
     func devBinds() -> [LaunchPlan.Bind] {
-        guard options.contain else {
+        guard options.minimalDev else {
             return [.init(source: "/dev", destination: "/dev", readOnly: false, recursive: true, devices: true)]
         }
-        return Self.minimalDevNodes.map {
+        let nodes: [LaunchPlan.Bind] = Self.minimalDevNodes.map {
             .init(source: "/dev/\($0)", destination: "/dev/\($0)", readOnly: false, optional: true, devices: true)
-        } + [
+        }
+        if options.noMount.contains(.devpts) { return nodes }
+        return nodes + [
             .init(source: "/dev/pts", destination: "/dev/pts", readOnly: false, recursive: true, optional: true, devices: true),
         ]
+    }
+
+    /// Fresh tmpfs mounts: --contain's /dev (or --no-mount dev's), /tmp and
+    /// /var/tmp (not with --workdir, whose directories are bound there),
+    /// and --scratch directories without --workdir.
+    func tmpfsMounts() -> [LaunchPlan.Tmpfs] {
+        var mounts: [LaunchPlan.Tmpfs] = []
+        if options.minimalDev {
+            // /dev must not be sticky and world-writable: the kernel then
+            // refuses O_CREAT opens of devices owned by others (> /dev/null).
+            mounts += [.init(destination: "/dev", mode: 0o755), .init(destination: "/dev/shm")]
+        }
+        if options.contain && options.workdir == nil && !options.noMount.contains(.tmp) {
+            mounts += [.init(destination: "/tmp"), .init(destination: "/var/tmp")]
+        }
+        if options.workdir == nil {
+            mounts += options.scratch.map { .init(destination: BindOption.normalize($0), mode: 0o755) }
+        }
+        return mounts
+    }
+
+    /// --workdir's directories on the host, created (0700) where missing:
+    /// DIR/tmp and DIR/var_tmp for /tmp and /var/tmp with --contain
+    /// (`scratch: false`), or DIR/scratch/PATH for each --scratch PATH.
+    func workdirBinds(scratch: Bool) throws -> [LaunchPlan.Bind] {
+        guard let workdir = options.workdir else { return [] }
+        let base = BindOption.normalize(workdir.hasPrefix("/") ? workdir : currentDirectory + "/" + workdir)
+        var pairs: [(String, String)] = []
+        if !scratch && options.contain && !options.noMount.contains(.tmp) {
+            pairs += [(base + "/tmp", "/tmp"), (base + "/var_tmp", "/var/tmp")]
+        }
+        if scratch {
+            pairs += options.scratch.map { (base + "/scratch" + BindOption.normalize($0), BindOption.normalize($0)) }
+        }
+        for (source, _) in pairs {
+            do {
+                try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw HuskError(.io, "--workdir \(workdir): cannot create \(source): \(error.localizedDescription)")
+            }
+        }
+        return pairs.map { .init(source: $0.0, destination: $0.1, readOnly: false) }
+    }
+
+    /// --overlay: the writable directory's upper and work directories, the
+    /// read-only layers; refused with --writable-tmpfs (one writable layer).
+    func overlays(into plan: inout LaunchPlan) throws {
+        let overlay = options.overlay
+        guard !overlay.isEmpty else { return }
+        if overlay.writable != nil && options.writableTmpfs {
+            throw HuskError(.usage, "--overlay \(overlay.writable!) and --writable-tmpfs both make the root writable: use one of them")
+        }
+        for directory in [overlay.writable].compactMap({ $0 }) + overlay.readOnly {
+            try policy.checkUserBind(source: directory)
+        }
+        if let dirs = try overlay.writableDirectories() { plan.overlay = .init(upper: dirs.upper, work: dirs.work) }
+        plan.overlayLower = overlay.readOnly
+    }
+
+    /// --dns: /etc/resolv.conf naming those servers (each an IPv4 or IPv6
+    /// address), instead of the host's file.
+    func resolvConf() throws -> LaunchPlan.File? {
+        let servers = options.dns.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+        guard !servers.isEmpty else { return nil }
+        for server in servers where !Self.isAddress(server) {
+            throw HuskError(.usage, "invalid --dns \"\(server)\": give IPv4 or IPv6 addresses, comma-separated")
+        }
+        return .init(destination: "/etc/resolv.conf", mode: 0o644,
+                     content: servers.map { "nameserver \($0)\n" }.joined())
+    }
+
+    static func isAddress(_ text: String) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return inet_pton(AF_INET, text, &buffer) == 1 || inet_pton(AF_INET6, text, &buffer) == 1
+    }
+
+    /// Where `--app NAME` lives in the image (SCIF's layout).
+    static func appRoot(_ name: String) -> String { "/scif/apps/\(name)" }
+
+    /// A name, not a path: letters, digits, `_`, `-`, `.`, not `.` or `..`.
+    static func isAppName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".."
+            && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || "0123456789_.-".unicodeScalars.contains($0)) }
     }
 
     /// `hidden`: Husk's state directories (resolved), which the current
@@ -249,18 +339,25 @@ public struct LaunchPlanner {
         // Kernel tunables stay read-only even for --fakeroot (with --pid,
         // over the fresh procfs the starter mounts first).
         binds.append(.init(source: "/proc/sys", destination: "/proc/sys", readOnly: true, recursive: true))
-        binds.append(.init(source: "/sys", destination: "/sys", readOnly: true, recursive: true))
-        if !options.contain {
+        if !options.noMount.contains(.sys) {
+            binds.append(.init(source: "/sys", destination: "/sys", readOnly: true, recursive: true))
+        }
+        if !options.contain && !options.noMount.contains(.tmp) {
             binds.append(.init(source: "/tmp", destination: "/tmp", readOnly: false))
             binds.append(.init(source: "/var/tmp", destination: "/var/tmp", readOnly: false, optional: true))
         }
+        binds += try workdirBinds(scratch: false)
         if let home = try homeBind(), home.source != "/" {
             binds.append(.init(source: BindOption.normalize(home.source), destination: BindOption.normalize(home.destination),
                                readOnly: false))
         }
-        binds.append(.init(source: "/etc/resolv.conf", destination: "/etc/resolv.conf", readOnly: true, optional: true))
-        binds.append(.init(source: "/etc/hosts", destination: "/etc/hosts", readOnly: true, optional: true))
-        if !options.contain, let cwd = currentDirectoryBind(existing: binds),
+        if options.dns.isEmpty && !options.noMount.contains(.resolvConf) {
+            binds.append(.init(source: "/etc/resolv.conf", destination: "/etc/resolv.conf", readOnly: true, optional: true))
+        }
+        if !options.noMount.contains(.hosts) {
+            binds.append(.init(source: "/etc/hosts", destination: "/etc/hosts", readOnly: true, optional: true))
+        }
+        if !options.contain && !options.noMount.contains(.cwd), let cwd = currentDirectoryBind(existing: binds),
            !Self.isInside(Self.realPath(cwd.source), hidden) {
             binds.append(cwd)
         }
@@ -275,14 +372,16 @@ public struct LaunchPlanner {
             return bind
         }
         for bind in user { try policy.checkUserBind(source: bind.source) }
-        return binds + user
+        return binds + user + (try workdirBinds(scratch: true))
     }
 
     /// The site's binds (`site_binds`): skipped where the source is
     /// missing on this node; never over /proc, /dev or /sys.
     func siteBinds() throws -> [LaunchPlan.Bind] {
+        if options.noMount.contains(.siteBinds) { return [] }
         do {
-            return try BindOption.parse(policy.siteBinds, currentDirectory: "/").map {
+            return try BindOption.parse(policy.siteBinds, currentDirectory: "/").compactMap {
+                if options.noMount.contains(.siteBind($0.destination)) { return nil }
                 var bind = $0
                 bind.optional = true
                 return bind
@@ -360,6 +459,16 @@ public struct LaunchPlanner {
         }
         environment.prependedLibraryPath = hostLibraries?.libraryPath ?? []
         environment.prependedPath = hostLibraries?.path ?? []
+        if let app = options.app {
+            // SCIF's variables and directories for the app, as Apptainer sets them.
+            let root = Self.appRoot(app)
+            environment.explicit.insert(contentsOf: [("SCIF_APPNAME", app), ("SCIF_APPROOT", root),
+                                                     ("SCIF_APPBIN", root + "/bin"), ("SCIF_APPLIB", root + "/lib"),
+                                                     ("SCIF_APPDATA", "/scif/data/" + app),
+                                                     ("SCIF_APPRUN", root + "/scif/runscript")], at: 0)
+            environment.prependedPath += [root + "/bin"]
+            environment.prependedLibraryPath += [root + "/lib"]
+        }
         return environment
     }
 
@@ -367,6 +476,7 @@ public struct LaunchPlanner {
     /// for an image with Singularity metadata and no Husk config, its
     /// runscript with the arguments, as `apptainer run` does.
     public func runArguments(_ arguments: [String]) throws -> [String] {
+        if let app = options.app { return [Self.appRoot(app) + "/scif/runscript"] + arguments }
         if image.config == nil, let singularity = image.singularity {
             guard singularity.hasRunscript else {
                 throw HuskError(.usage, "\(image.name) has no runscript (\(SingularityMetadata.runscript)) to run: use husk exec \(image.path) COMMAND")

@@ -44,6 +44,43 @@ public struct RunOptions: Sendable {
     public var rocm = false
     /// Bind the host's MPI libraries into the image (`--bind-mpi`).
     public var bindMPI = false
+    /// `--workdir`: with `contain`, /tmp and /var/tmp are DIR/tmp and
+    /// DIR/var_tmp; `scratch` directories are made in DIR/scratch.
+    public var workdir: String?
+    /// `--scratch`: fresh, empty directories at these paths inside (a
+    /// tmpfs each, or directories in `workdir`).
+    public var scratch: [String] = []
+    /// `--no-mount`: default mounts left out.
+    public var noMount: Set<DefaultMount> = []
+    /// `--overlay`: a writable directory and read-only layers over the image.
+    public var overlay = OverlayOption()
+    /// `--no-init`: with `pid`, the command is PID 1 (no init process).
+    public var noInit = false
+    /// The command's umask (`--no-umask`: 022); nil: the caller's.
+    public var umask: UInt16?
+    /// `--dns`: /etc/resolv.conf names these servers instead of the host's.
+    public var dns: [String] = []
+    /// `--app`: the image's SCIF app /scif/apps/NAME.
+    public var app: String?
+    /// `--ignore-subuid`: with `fakeroot`, map only uid 0 (no /etc/subuid range).
+    public var ignoreSubuid = false
+
+    /// A mount Husk makes by default, which `--no-mount` leaves out.
+    public enum DefaultMount: Hashable, Sendable {
+        case home, cwd, tmp, sys
+        /// /dev: the minimal one of `--contain` instead of the host's.
+        case dev
+        /// /dev/pts in the minimal /dev.
+        case devpts
+        case hosts, resolvConf
+        /// Every site bind (`site_binds`).
+        case siteBinds
+        /// The site bind at this destination.
+        case siteBind(String)
+    }
+
+    /// Whether /dev is the minimal one (`--contain`, `--no-mount dev`).
+    public var minimalDev: Bool { contain || noMount.contains(.dev) }
 
     /// Whether any host libraries are asked for.
     public var hostLibraries: Bool { nv || rocm || bindMPI }
@@ -64,12 +101,17 @@ public struct RunOptions: Sendable {
         /// A Docker/OCI JSON seccomp profile.
         case profile(path: String)
 
-        /// `--security` items: `seccomp=unconfined` or `seccomp=FILE.json`; the last wins.
+        /// `--security` items: `seccomp=unconfined` or `seccomp=FILE.json`
+        /// (also `seccomp:FILE.json`, Apptainer's spelling); the last wins.
+        /// Apptainer's other items need root there and are refused.
         public init(securityItems items: [String]) throws {
             self = .standard
-            for item in items {
-                guard item.hasPrefix("seccomp="), item.count > 8 else {
-                    throw HuskError(.usage, "unknown --security \"\(item)\": use seccomp=unconfined or seccomp=FILE.json")
+            for item in items.flatMap({ $0.split(separator: ",").map(String.init) }) {
+                for module in ["apparmor", "selinux", "uid", "gid"] where item.hasPrefix(module + ":") {
+                    throw HuskError(.usage, "--security \(item) is not supported: \(module) settings need root in Apptainer, and Husk never runs with privilege on the host; only seccomp items are taken")
+                }
+                guard item.hasPrefix("seccomp=") || item.hasPrefix("seccomp:"), item.count > 8 else {
+                    throw HuskError(.usage, "unknown --security \"\(item)\": use seccomp=unconfined or seccomp:FILE.json")
                 }
                 let value = String(item.dropFirst(8))
                 self = value == "unconfined" ? .unconfined : .profile(path: value)
@@ -93,5 +135,25 @@ public struct EnvironmentVariable: Equatable, Sendable {
     /// `NAME=VALUE` (WHAT names the flag or file for messages).
     public init(parsing text: String, what: String) throws {
         (name, value) = try ContainerEnvironment.parseAssignment(text, what: what)
+    }
+}
+
+extension EnvironmentVariable {
+    /// `--env A=1,B=2` as Apptainer reads it: a comma starts a new variable
+    /// where NAME= follows it; elsewhere it belongs to the value
+    /// (`--env LIST=a,b` is one variable).
+    public static func parseList(_ text: String, what: String) throws -> [EnvironmentVariable] {
+        var result: [EnvironmentVariable] = []
+        for piece in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            let name = piece.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            if piece.contains("="), ContainerEnvironment.isValidName(String(name)) {
+                result.append(EnvironmentVariable(name: String(name), value: String(piece.dropFirst(name.count + 1))))
+            } else if !result.isEmpty {
+                result[result.count - 1].value += "," + piece
+            } else {
+                result.append(try EnvironmentVariable(parsing: piece, what: what))  // throws: not NAME=VALUE
+            }
+        }
+        return result
     }
 }

@@ -66,6 +66,8 @@ int main(int argc, char **argv) {
     struct plan plan;
     plan_read(plan_fd(argc, argv), &plan);
     mode_t saved_umask = umask(0);
+    if (plan.have_umask)
+        saved_umask = plan.umask; /* --no-umask */
 
     if (plan.join) {
         /* husk exec instance://NAME: the instance built everything already. */
@@ -76,7 +78,7 @@ int main(int argc, char **argv) {
         int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         apply_rlimits(&plan);
         drop_privileges(&plan);
-        supervise_command(alive, procfd, 0);
+        supervise_command(alive, procfd, PID1_NONE);
         umask(saved_umask);
         exec_command(&plan);
     }
@@ -132,7 +134,7 @@ int main(int argc, char **argv) {
     build_root(&plan);
     apply_rlimits(&plan);
     drop_privileges(&plan);
-    supervise_command(alive, procfd, plan.pid1);
+    supervise_command(alive, procfd, plan.pid1 ? (plan.no_init ? PID1_COMMAND : PID1_INIT) : PID1_NONE);
     umask(saved_umask);
     exec_command(&plan);
 }

@@ -29,7 +29,14 @@
  *   ctr_uid  INSIDE    ctr_gid INSIDE  what they map to inside (0 = fakeroot)
  *   fakeroot 0|1                       keep capabilities in the namespace
  *   writable_tmpfs 0|1                 root stays writable (tmpfs upper)
+ *   overlay  UPPER WORK                --overlay DIR: the root is an overlay
+ *                                      whose changes go to UPPER (a host
+ *                                      directory; WORK is overlayfs's)
+ *   overlay_lower DIR                * read-only host directories layered over
+ *                                      the image, topmost first (at most 16)
  *   pid      0|1                       new PID namespace, tiny init, fresh /proc
+ *   no_init  0|1                       with pid: no init, the command is PID 1
+ *   umask    OCTAL                     the command's umask (default: the caller's)
  *   net|ipc|uts 0|1                    new network (loopback only, up), IPC
  *                                      and UTS namespaces
  *   hostname NAME                      with uts: the container's host name
@@ -116,7 +123,8 @@ enum key {
     K_VERSION, K_NAME, K_JOIN, K_IMAGE, K_ROOTFS, K_OFFSET, K_UID, K_GID, K_CTR_UID, K_CTR_GID,
     K_FAKEROOT, K_WRITABLE_TMPFS, K_PID, K_NET, K_IPC, K_UTS, K_HOSTNAME, K_RLIMIT, K_CAPS,
     K_SECCOMP, K_SERVER_SECCOMP, K_NEWUIDMAP, K_NEWGIDMAP, K_SUBUID, K_SUBGID, K_FILE, K_BIND, K_TMPFS, K_SYMLINK,
-    K_CWD, K_MKDIR, K_ENV, K_ARG, K_KEEP_FD, K_PROTECT, K_ORPHAN_GRACE, K_SERVER, K_IDLE, K_COUNT
+    K_CWD, K_MKDIR, K_ENV, K_ARG, K_KEEP_FD, K_PROTECT, K_ORPHAN_GRACE, K_SERVER, K_IDLE, K_OVERLAY,
+    K_OVERLAY_LOWER, K_NO_INIT, K_UMASK, K_COUNT
 };
 
 static const struct key_spec {
@@ -145,6 +153,8 @@ static const struct key_spec {
     [K_KEEP_FD] = {"keep_fd", 1, 1, 0},   [K_PROTECT] = {"protect", 2, 1, 0},
     [K_ORPHAN_GRACE] = {"orphan_grace", 1, 0, 0},
     [K_SERVER] = {"server", 1, 0, 0},     [K_IDLE] = {"idle", 1, 0, 0},
+    [K_OVERLAY] = {"overlay", 2, 0, 0},   [K_OVERLAY_LOWER] = {"overlay_lower", 1, 1, 0},
+    [K_NO_INIT] = {"no_init", 1, 0, 0},   [K_UMASK] = {"umask", 1, 0, 0},
 };
 
 static int lookup_key(const char *name) {
@@ -309,6 +319,27 @@ static int apply(struct parser *ps, struct plan *plan, struct ids_seen *ids, int
         if (parse_num(ps, key, f[0], 10, 7 * 86400, &n) < 0)
             return -1;
         plan->idle = (int)n;
+        return 0;
+    case K_NO_INIT: return parse_bool(ps, key, f[0], &plan->no_init);
+    case K_UMASK:
+        if (parse_num(ps, key, f[0], 8, 0777, &n) < 0)
+            return -1;
+        plan->umask = (mode_t)n;
+        plan->have_umask = 1;
+        return 0;
+    case K_OVERLAY:
+        if (check_abs(ps, key, f[0]) < 0 || check_abs(ps, key, f[1]) < 0)
+            return -1;
+        plan->overlay_upper = f[0];
+        plan->overlay_work = f[1];
+        return 0;
+    case K_OVERLAY_LOWER:
+        if (check_abs(ps, key, f[0]) < 0)
+            return -1;
+        if (plan->noverlay_lower == MAX_OVERLAY_LOWER)
+            return perr(ps, "more than %d read-only overlays", MAX_OVERLAY_LOWER);
+        plan->overlay_lower[plan->noverlay_lower].path = f[0];
+        plan->overlay_lower[plan->noverlay_lower++].fd = -1;
         return 0;
     case K_NET: return parse_bool(ps, key, f[0], &plan->net);
     case K_IPC: return parse_bool(ps, key, f[0], &plan->ipc);
@@ -516,6 +547,7 @@ int plan_parse(char *buf, size_t len, struct plan *plan, char *err, size_t errle
     struct parser ps = {err, errlen};
     memset(plan, 0, sizeof *plan);
     plan->name = "the image";
+    plan->overlay_upper_fd = plan->overlay_work_fd = -1;
     struct ids_seen ids = {0};
     unsigned char seen[K_COUNT] = {0};
     char *p = buf, *end = buf + len;

@@ -60,6 +60,14 @@ struct protect_rec {
     int fd;             /* O_PATH, opened with the bind sources; -1 = missing */
 };
 
+/* overlay= and overlay_lower=: host directories, opened with the bind
+   sources (before /tmp is shadowed); the overlay uses their descriptors. */
+#define MAX_OVERLAY_LOWER 16
+struct overlay_dir {
+    const char *path;
+    int fd;             /* O_PATH, or -1 before open_bind_sources */
+};
+
 struct plan {
     const char *name;
     pid_t join;         /* join=PID: enter that instance's namespaces instead of building one */
@@ -69,6 +77,13 @@ struct plan {
     uid_t uid, ctr_uid;
     gid_t gid, ctr_gid;
     int fakeroot, writable_tmpfs, pid1;
+    int no_init;        /* with pid1: exec the command as PID 1, no init */
+    int have_umask;
+    mode_t umask;       /* with have_umask: the command's umask */
+    const char *overlay_upper, *overlay_work; /* overlay=: NULL without */
+    int overlay_upper_fd, overlay_work_fd;    /* O_PATH, opened with the bind sources */
+    struct overlay_dir overlay_lower[MAX_OVERLAY_LOWER];
+    size_t noverlay_lower;
     /* Seconds the container may outlive the process that started husk (then
        SIGTERM, and SIGKILL after them); 0: it lives on (nohup). Set in Slurm
        jobs, whose process tracking loses a container its job script left. */

@@ -89,6 +89,26 @@ static int open_parent(int fd) {
    in it would step onto that tmpfs instead. */
 static struct chain *chains;
 
+/* An --overlay directory shows everything below it at the container's
+   root: it may neither be inside Husk's state nor hold any of it. */
+static void check_overlay_dir(const struct plan *plan, int fd, const char *path) {
+    static dev_t dev[MAX_DEPTH];
+    static ino_t ino[MAX_DEPTH];
+    size_t n = ancestors(fd, dev, ino);
+    for (size_t j = 0; j < plan->nprotects; j++) {
+        const struct protect_rec *p = &plan->protects[j];
+        if (p->fd < 0)
+            continue;
+        for (size_t d = 0; d < n; d++)
+            if (chains[j].dev[0] == dev[d] && chains[j].ino[0] == ino[d])
+                fail("overlay %s is inside Husk's %s (%s), which no container may reach", path, p->what, p->path);
+        for (size_t level = 1; level < chains[j].n; level++)
+            if (chains[j].dev[level] == dev[0] && chains[j].ino[level] == ino[0])
+                fail("overlay %s holds Husk's %s (%s), which no container may reach; use a directory "
+                     "of its own", path, p->what, p->path);
+    }
+}
+
 void open_protected(struct plan *plan) {
     chains = calloc(plan->nprotects ? plan->nprotects : 1, sizeof *chains);
     if (!chains)
@@ -101,6 +121,10 @@ void open_protected(struct plan *plan) {
         if (p->fd >= 0 && build_chain(p->fd, &chains[i]) < 0)
             fail("cannot trace Husk's %s %s up to the root directory", p->what, p->path);
     }
+    if (plan->overlay_upper_fd >= 0)
+        check_overlay_dir(plan, plan->overlay_upper_fd, plan->overlay_upper);
+    for (size_t i = 0; i < plan->noverlay_lower; i++)
+        check_overlay_dir(plan, plan->overlay_lower[i].fd, plan->overlay_lower[i].path);
     for (size_t i = 0; i < plan->nmounts; i++) {
         const struct mount_op *m = &plan->mounts[i];
         if (m->kind != MOUNT_BIND || m->src_fd < 0)

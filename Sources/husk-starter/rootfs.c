@@ -114,7 +114,22 @@ static void check_creation(int dirfd, const char *lexical, const char *what, con
 
 /* ---- step 4 and 5 ------------------------------------------------------ */
 
+/* An --overlay directory: it must exist and be a directory (the upper and
+   work directories husk created; the read-only layers). */
+static int open_overlay_dir(const char *path, const char *what) {
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        fail_errno(errno, NULL, "%s %s", what, path);
+    return fd;
+}
+
 void open_bind_sources(struct plan *plan) {
+    if (plan->overlay_upper) {
+        plan->overlay_upper_fd = open_overlay_dir(plan->overlay_upper, "overlay directory");
+        plan->overlay_work_fd = open_overlay_dir(plan->overlay_work, "overlay work directory");
+    }
+    for (size_t i = 0; i < plan->noverlay_lower; i++)
+        plan->overlay_lower[i].fd = open_overlay_dir(plan->overlay_lower[i].path, "read-only overlay");
     for (size_t i = 0; i < plan->nmounts; i++) {
         struct mount_op *m = &plan->mounts[i];
         if (m->kind != MOUNT_BIND)
@@ -377,10 +392,16 @@ static int in_image(int lowerfd, const char *dst) {
 
 static int under_earlier_mount(const struct plan *plan, size_t i, const char *dst);
 
+/* The whole root is an overlay: --writable-tmpfs, --overlay (a writable
+   directory or read-only layers). */
+static int whole_root_overlay(const struct plan *plan) {
+    return plan->writable_tmpfs || plan->overlay_upper || plan->noverlay_lower > 0;
+}
+
 static void find_overlay_dirs(const struct plan *plan, int lowerfd, struct overlay_dirs *o) {
     o->n = 0;
     o->skeleton_root = 0;
-    o->whole_root = plan->writable_tmpfs;
+    o->whole_root = whole_root_overlay(plan);
     for (size_t i = 0; i < plan->nfiles && !o->whole_root; i++)
         note_new_entry(lowerfd, plan->files[i].dst, o, "file");
     for (size_t i = 0; i < plan->ndirs && !o->whole_root; i++)
@@ -558,6 +579,31 @@ static int under_earlier_mount(const struct plan *plan, size_t i, const char *ds
     return 0;
 }
 
+/* The whole-root overlay's options.  Without --overlay: the staging upper
+   layer over the image.  With read-only layers: they go between.  With a
+   writable --overlay: its directory is the upper layer, and the staging
+   layer (mount points, files) becomes the topmost lower one, so nothing of
+   Husk's own lands in the user's directory.  Host directories are named by
+   their descriptors (opened before /tmp was shadowed; no ',' or ':' in a
+   path can break the option string). */
+static void whole_root_options(const struct plan *plan, char *out, size_t size) {
+    char fdpath[32];
+    size_t len = (size_t)snprintf(out, size, "lowerdir=");
+    if (plan->overlay_upper)
+        len += (size_t)snprintf(out + len, size - len, UPPER_DIR ":");
+    for (size_t i = 0; i < plan->noverlay_lower; i++)
+        len += (size_t)snprintf(out + len, size - len, "%s:", fd_proc_path(plan->overlay_lower[i].fd, fdpath));
+    len += (size_t)snprintf(out + len, size - len, LOWER_DIR);
+    if (plan->overlay_upper) {
+        len += (size_t)snprintf(out + len, size - len, ",upperdir=%s", fd_proc_path(plan->overlay_upper_fd, fdpath));
+        len += (size_t)snprintf(out + len, size - len, ",workdir=%s", fd_proc_path(plan->overlay_work_fd, fdpath));
+    } else {
+        len += (size_t)snprintf(out + len, size - len, ",upperdir=" UPPER_DIR ",workdir=" WORK_DIR);
+    }
+    if ((size_t)snprintf(out + len, size - len, ",userxattr") >= size - len)
+        fail("overlay options too long");
+}
+
 void build_root(const struct plan *plan) {
     int lowerfd = open(LOWER_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (lowerfd < 0)
@@ -592,14 +638,20 @@ void build_root(const struct plan *plan) {
     }
 
     int fallback = 0;
+    char options[64 + 32 * (MAX_OVERLAY_LOWER + 2)];
+    whole_root_options(plan, options, sizeof options);
     if (skeleton) {
         mount_skeleton_root(LOWER_DIR, ROOT_DIR);
     } else if (!whole_root) {
         if (mount(LOWER_DIR, ROOT_DIR, NULL, MS_BIND | MS_REC, NULL) < 0)
             fail_errno(errno, NULL, "bind mounting the image on " ROOT_DIR);
-    } else if (mount("overlay", ROOT_DIR, "overlay", MS_NOSUID | MS_NODEV,
-                     "lowerdir=" LOWER_DIR ",upperdir=" UPPER_DIR ",workdir=" WORK_DIR ",userxattr") < 0) {
+    } else if (mount("overlay", ROOT_DIR, "overlay", MS_NOSUID | MS_NODEV, options) < 0) {
         int err = errno;
+        if (plan->overlay_upper || plan->noverlay_lower > 0)
+            fail_errno(err, "--overlay needs overlayfs in a user namespace (Linux 5.11+) and, for a writable "
+                       "overlay, a directory on a filesystem overlayfs can write to (a local disk, not NFS)",
+                       "mounting the overlay root with %s", plan->overlay_upper ? plan->overlay_upper
+                                                                                : plan->overlay_lower[0].path);
         if (plan->writable_tmpfs)
             fail_errno(err, "--writable-tmpfs needs overlayfs in a user namespace (Linux 5.11+)",
                        "mounting the overlay root");
@@ -618,7 +670,10 @@ void build_root(const struct plan *plan) {
         mount_overlay_dirs(rootfd, &overlays);
     for (size_t i = 0; i < plan->nfiles; i++) {
         const char *dst = plan->files[i].dst;
-        if (fallback || (!whole_root && in_image(lowerfd, dst)))
+        /* A writable --overlay keeps its changes: a file it holds from an
+           earlier run (an /etc/passwd someone edited) would hide the one
+           staged below it, so files are bound over instead. */
+        if (fallback || plan->overlay_upper || (!whole_root && in_image(lowerfd, dst)))
             bind_file_fallback(rootfd, &plan->files[i], i, 1);
         else if (skeleton && new_in_root(lowerfd, dst, "file"))
             bind_file_fallback(rootfd, &plan->files[i], i, 0);
@@ -634,7 +689,7 @@ void build_root(const struct plan *plan) {
     close(rootfd);
     close(lowerfd);
 
-    if (!plan->writable_tmpfs || fallback)
+    if ((!plan->writable_tmpfs && !plan->overlay_upper) || fallback)
         if (remount_bind(ROOT_DIR, MS_RDONLY) < 0)
             fail_errno(errno, NULL, "making the container root read-only");
 

@@ -399,7 +399,13 @@ int fork_and_supervise(pid_t server, const char *name, int pid1, int orphan_grac
     return alive[0];
 }
 
-void supervise_command(int alive_fd, int procfd, int pid1) {
+void supervise_command(int alive_fd, int procfd, enum pid1_mode mode) {
+    if (mode == PID1_COMMAND) {
+        close(alive_fd);
+        restore_signals();
+        return;
+    }
+    int pid1 = mode == PID1_INIT;
     int sfd = signal_fd();
     if (!pid1)
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1);

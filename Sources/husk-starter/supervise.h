@@ -35,13 +35,20 @@ _Noreturn void serve_fuse(husk_sqfuse *fs, const struct plan *plan);
    Slurm would: SIGTERM, then SIGKILL after ORPHAN_GRACE seconds. */
 int fork_and_supervise(pid_t server, const char *name, int pid1, int orphan_grace, pid_t launcher);
 
+/* Who is PID 1 of a new PID namespace: nobody (no namespace), Husk's
+   init, or the command itself (--no-init). */
+enum pid1_mode { PID1_NONE, PID1_INIT, PID1_COMMAND };
+
 /* In the child, after the root is built and privileges dropped: fork the
    command and return in it (signals restored).  This process stays as the
-   command's supervisor: PID 1 of the new namespace with PID1, otherwise a
-   child subreaper that kills every descendant (found in PROCFD, a /proc)
+   command's supervisor: PID 1 of the new namespace with PID1_INIT, otherwise
+   a child subreaper that kills every descendant (found in PROCFD, a /proc)
    when the command ends or ALIVE_FD says the starter died.  It forwards
-   signals and exits with the command's status. */
-void supervise_command(int alive_fd, int procfd, int pid1);
+   signals and exits with the command's status.  With PID1_COMMAND it
+   returns at once: this process, PID 1, becomes the command; the kernel
+   kills it when the starter dies (PR_SET_PDEATHSIG) and the rest of the
+   namespace when it ends, and the starter forwards signals to it. */
+void supervise_command(int alive_fd, int procfd, enum pid1_mode pid1);
 
 /* Before fork_and_supervise: the starter keeps CONN, its image server's
    connection (server.c, path prefix PREFIX, directory DIRFD), while the

@@ -16,14 +16,16 @@ struct RegistryFlags: ParsableArguments {
         valueName: "FILE"))
     var caCert: [String] = []
 
-    @Flag(help: "Plain HTTP instead of HTTPS, for registries on this machine (127.0.0.1, localhost, ::1). A site allows others with insecure_registries in /etc/husk/husk.toml.")
+    @Flag(name: [.long, .customLong("no-https"), .customLong("nohttps")], help: "Plain HTTP instead of HTTPS, for registries on this machine (127.0.0.1, localhost, ::1). A site allows others with insecure_registries in /etc/husk/husk.toml. --no-https is Apptainer's name for it.")
     var insecure = false
 
-    /// Registry settings: these flags, and the site policy's plain-HTTP registries.
+    /// Registry settings: these flags (APPTAINER_NO_HTTPS for --insecure),
+    /// and the site policy's plain-HTTP registries.
     func settings() throws -> RegistrySettings {
-        var settings = try Self.sitePolicy().registrySettings(environment: ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        var settings = try Self.sitePolicy().registrySettings(environment: environment)
         settings.caCertificates = caCert
-        settings.insecure = insecure
+        settings.insecure = try insecure || ApptainerFlagVariables(host: environment).isOn("no-https")
         return settings
     }
 

@@ -5,8 +5,11 @@ import HuskRuntime
 
 extension RunOptions.Mode: ExpressibleByArgument {}
 
-/// The options and IMAGE argument of run, exec, shell and env (husk-run(1)
-/// documents them); each command adds its own trailing arguments.
+/// The options and IMAGE argument of run, exec, shell, env and instance
+/// start (husk-run(1) documents them); each command adds its own trailing
+/// arguments. Apptainer's spellings (short forms, --cwd, --mount, ...) and
+/// their APPTAINER_<FLAG> variables are taken too (ApptainerFlags has the
+/// table): the command line wins over those variables.
 struct RunFlags: ParsableArguments {
     @OptionGroup var global: GlobalOptions
     @Option(name: [.customShort("B"), .long], help: ArgumentHelp(
@@ -14,8 +17,14 @@ struct RunFlags: ParsableArguments {
         valueName: "SRC[:DST[:ro|rw]]"))
     var bind: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Set a variable inside (highest precedence). Repeatable.",
-                                                       valueName: "NAME=VALUE"))
+    @Option(name: .long, help: ArgumentHelp(
+        "A bind in Docker's form: type=bind,source=SRC,destination=DST[,ro] (src, dst and target too; a field in double quotes may hold commas). Repeatable.",
+        valueName: "SPEC"))
+    var mount: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Set a variable inside (highest precedence); NAME=VALUE,NAME2=VALUE2 sets two; APPEND_PATH and PREPEND_PATH extend PATH. Repeatable.",
+        valueName: "NAME=VALUE"))
     var env: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Read NAME=VALUE lines (# comments, optional export and quotes).",
@@ -30,31 +39,66 @@ struct RunFlags: ParsableArguments {
         valueName: "LIST|all|none"))
     var envPassthrough: String?
 
-    @Flag(name: [.customShort("c"), .long], help: "Fresh /tmp and /var/tmp, no home and no current directory: only what is asked.")
+    @Flag(name: [.customShort("c"), .long], help: "Fresh /tmp and /var/tmp, a minimal /dev, no home and no current directory: only what is asked.")
     var contain = false
 
     @Flag(name: .long, help: "Do not bind the home directory.")
     var noHome = false
 
-    @Option(name: .long, help: ArgumentHelp("Bind SRC as the home directory (at DST, default SRC).", valueName: "SRC[:DST]"))
+    @Option(name: [.customShort("H"), .long], help: ArgumentHelp("Bind SRC as the home directory (at DST, default SRC).", valueName: "SRC[:DST]"))
     var home: String?
 
-    @Option(name: .long, help: ArgumentHelp("Working directory inside.", valueName: "DIR"))
+    @Option(name: [.long, .customLong("cwd")], help: ArgumentHelp("Working directory inside.", valueName: "DIR"))
     var pwd: String?
+
+    @Option(name: [.customShort("W"), .long], help: ArgumentHelp(
+        "With --contain, /tmp and /var/tmp are DIR/tmp and DIR/var_tmp (kept after exit); --scratch directories are made in DIR/scratch.",
+        valueName: "DIR"))
+    var workdir: String?
+
+    @Option(name: [.customShort("S"), .long], help: ArgumentHelp(
+        "An empty, writable directory at PATH inside (a fresh tmpfs, or DIR/scratch/PATH with --workdir). Repeatable; comma-separated lists too.",
+        valueName: "PATH"))
+    var scratch: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Leave out default mounts (comma-separated): home, cwd, tmp, sys, dev (a minimal /dev instead), devpts, bind-paths (the site's binds), /etc/hosts, /etc/resolv.conf, or a site bind's destination.",
+        valueName: "LIST"))
+    var noMount: [String] = []
 
     @Flag(name: .long, help: "A writable tmpfs layer over the image; changes vanish when the container exits.")
     var writableTmpfs = false
 
-    @Flag(name: .long, help: "Be uid 0 inside the user namespace (no privilege on the host); uses your /etc/subuid range when there is one.")
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp(
+        "An overlay directory: changes to the image go to DIR/upper and stay for the next run (DIR/work holds overlayfs's work files); DIR:ro adds a read-only layer. Repeatable; one writable.",
+        valueName: "DIR[:ro]"))
+    var overlay: [String] = []
+
+    @Flag(name: [.customShort("f"), .long], help: "Be uid 0 inside the user namespace (no privilege on the host); uses your /etc/subuid range when there is one.")
     var fakeroot = false
 
-    @Flag(name: .long, help: "A PID namespace: the container sees only its own processes.")
+    @Flag(name: .long, help: .hidden)
+    var ignoreSubuid = false
+
+    @Flag(name: [.customShort("p"), .long], help: "A PID namespace: the container sees only its own processes.")
     var pid = false
 
-    @Flag(name: .long, help: "A network namespace with only a loopback device (no network).")
+    @Flag(name: .long, help: "With --pid: no init process; the command is PID 1.")
+    var noInit = false
+
+    @Flag(name: [.customShort("n"), .long], help: "A network namespace with only a loopback device (no network).")
     var net = false
 
-    @Flag(name: .long, help: "An IPC namespace (own System V IPC and POSIX message queues).")
+    @Option(name: .long, help: ArgumentHelp(
+        "none: as --net (loopback only). Apptainer's CNI networks (bridge, ptp, ...) are refused: they need root.",
+        valueName: "none"))
+    var network: String?
+
+    @Option(name: .long, help: ArgumentHelp("/etc/resolv.conf names these DNS servers (comma-separated addresses) instead of the host's.",
+                                            valueName: "LIST"))
+    var dns: [String] = []
+
+    @Flag(name: [.customShort("i"), .long], help: "An IPC namespace (own System V IPC and POSIX message queues).")
     var ipc = false
 
     @Flag(name: .long, help: "A UTS namespace (own host name).")
@@ -63,8 +107,14 @@ struct RunFlags: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The host name inside (implies --uts).", valueName: "NAME"))
     var hostname: String?
 
-    @Flag(name: .long, help: "--contain --pid --ipc --cleanenv together.")
+    @Flag(name: [.customShort("C"), .long], help: "--contain --pid --ipc --cleanenv together.")
     var containall = false
+
+    @Flag(name: .long, help: "Apptainer's OCI/Docker compatibility: --containall --no-init --no-umask --writable-tmpfs.")
+    var compat = false
+
+    @Flag(name: .long, help: "The command's umask is 022 instead of yours.")
+    var noUmask = false
 
     @Option(name: .long, help: ArgumentHelp(
         "A resource limit before the command starts: nofile, nproc, memlock, stack or core; numbers or unlimited; HARD defaults to SOFT. Repeatable.",
@@ -72,7 +122,7 @@ struct RunFlags: ParsableArguments {
     var rlimit: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "seccomp=unconfined: run without the default seccomp filter (a deny-list: kexec, module loading, keyrings, bpf, perf, io_uring, mount, new namespaces, setns, reboot, swap and clock changes fail with EPERM; everything else is allowed); seccomp=FILE.json: a Docker/OCI seccomp profile instead.",
+        "seccomp=unconfined: run without the default seccomp filter (a deny-list: kexec, module loading, keyrings, bpf, perf, io_uring, mount, new namespaces, setns, reboot, swap and clock changes fail with EPERM; everything else is allowed); seccomp=FILE.json (or seccomp:FILE.json): a Docker/OCI seccomp profile instead.",
         valueName: "ITEM"))
     var security: [String] = []
 
@@ -88,50 +138,115 @@ struct RunFlags: ParsableArguments {
                                             valueName: "CAPS"))
     var dropCaps: [String] = []
 
+    @Flag(name: .long, help: "With --fakeroot: keep no capability at all (--drop-caps all).")
+    var noPrivs = false
+
     @Option(help: ArgumentHelp(
         "fuse: mount the image through FUSE; extract: extract it once into $TMPDIR/husk-$UID/rootfs and run from there; auto: extract only when /dev/fuse is unusable.",
         valueName: "auto|fuse|extract"))
     var mode: RunOptions.Mode = .auto
 
+    @Flag(name: .long, help: "Apptainer's name for --mode extract.")
+    var unsquash = false
+
     @Flag(name: .long, help: "NVIDIA GPUs: bind the host's driver libraries into /.husk/host/lib (first in LD_LIBRARY_PATH), nvidia-smi and the other driver tools into /.husk/host/bin (first in PATH); warns and goes on without GPUs when the host has no NVIDIA driver.")
     var nv = false
+
+    @Flag(name: .long, help: "The same as --nv (Husk asks nvidia-container-cli for the driver's files whenever it is installed).")
+    var nvccli = false
+
+    @Flag(name: .long, help: .hidden)
+    var noNv = false
 
     @Flag(name: .long, help: "AMD GPUs: bind the host's ROCm libraries (libamdhip64, libhsa-runtime64, ...) and rocm-smi as --nv does; warns and goes on without GPUs when the host has none.")
     var rocm = false
 
+    @Flag(name: .long, help: .hidden)
+    var noRocm = false
+
     @Flag(name: .customLong("bind-mpi"), help: "Bind the host's MPI (its libraries and what they need but glibc, into /.husk/host/lib; its plugin, help and configuration directories at their own paths) into an image without one; fails when the image's glibc is older than those libraries need, or it has none.")
     var bindMPI = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The image's SCIF app /scif/apps/NAME: run runs its scif/runscript; its bin and lib directories come first in PATH and LD_LIBRARY_PATH.",
+        valueName: "NAME"))
+    var app: String?
+
+    @OptionGroup var apptainerOnly: ApptainerOnlyFlags
+
     func runOptions() throws -> RunOptions {
+        let host = ProcessInfo.processInfo.environment
+        let variables = ApptainerFlagVariables(host: host)
+        try apptainerOnly.check(arguments: CommandLine.arguments, image: image, variables: variables)
+        func on(_ flag: Bool, _ name: String) throws -> Bool { try flag || variables.isOn(name) }
+        func value(_ given: String?, _ names: String...) -> String? {
+            given ?? names.lazy.compactMap { variables.value(of: $0)?.value }.first
+        }
+        func list(_ given: [String], _ name: String) -> [String] {
+            let items = given.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+            return items.isEmpty ? variables.list(of: name) : items
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        let compat = try on(compat, "compat")
+        let containall = try on(containall, "containall") || compat
+
         var options = RunOptions()
         // Binds a Singularity/Apptainer job script sets in its environment come first.
-        options.binds = try BindOption.parse(ApptainerVariables.binds(host: ProcessInfo.processInfo.environment) + bind,
-                                             currentDirectory: FileManager.default.currentDirectoryPath)
-        options.environment = try env.map { try EnvironmentVariable(parsing: $0, what: "--env") }
-        options.envFile = envFile
-        options.cleanenv = cleanenv || containall
+        options.binds = try BindOption.parse(ApptainerVariables.binds(host: host) + bind, currentDirectory: cwd)
+        let mounts = (variables.value(of: "mount").map { MountOption.specifications(fromVariable: $0.value) } ?? []) + mount
+        options.binds += try mounts.map { try MountOption.parse($0, currentDirectory: cwd) }
+        options.environment = try env.flatMap { try EnvironmentVariable.parseList($0, what: "--env") }
+        options.envFile = value(envFile, "env-file")
+        options.cleanenv = try on(cleanenv, "cleanenv") || containall
         options.envPassthrough = envPassthrough
-        options.contain = contain || containall
-        options.noHome = noHome
-        options.home = home
-        options.workingDirectory = pwd
-        options.writableTmpfs = writableTmpfs
-        options.fakeroot = fakeroot
-        options.pid = pid || containall
-        options.net = net
-        options.ipc = ipc || containall
-        options.uts = uts
-        options.hostname = hostname
+        options.contain = try on(contain, "contain") || containall
+        options.noHome = try on(noHome, "no-home")
+        options.home = value(home, "home")
+        options.workingDirectory = value(pwd, "cwd", "pwd")
+        options.workdir = value(workdir, "workdir")
+        options.scratch = list(scratch, "scratch")
+        options.noMount = try NoMountOption.parse(list(noMount, "no-mount"))
+        options.writableTmpfs = try on(writableTmpfs, "writable-tmpfs") || compat
+        for spec in list(overlay, "overlay") { try options.overlay.add(spec, currentDirectory: cwd) }
+        options.fakeroot = try on(fakeroot, "fakeroot")
+        options.ignoreSubuid = try on(ignoreSubuid, "ignore-subuid")
+        options.pid = try on(pid, "pid") || containall
+        options.noInit = try on(noInit, "no-init") || compat
+        // Checked first: --net --network bridge must refuse, not short-circuit.
+        let loopbackNetwork = try networkNamespace(network.map { ("--network", $0) }
+                                                   ?? variables.value(of: "network").map { ($0.variable, $0.value) })
+        options.net = try on(net, "net") || loopbackNetwork
+        options.ipc = try on(ipc, "ipc") || containall
+        options.uts = try on(uts, "uts")
+        options.hostname = value(hostname, "hostname")
+        options.dns = list(dns, "dns")
+        options.umask = try on(noUmask, "no-umask") || compat ? 0o022 : nil
         options.resourceLimits = try rlimit.map { try ResourceLimit(parsing: $0) }
-        options.seccomp = try RunOptions.Seccomp(securityItems: security)
+        options.seccomp = try RunOptions.Seccomp(securityItems: list(security, "security"))
         options.allowNested = allowNested
-        options.addCaps = addCaps
-        options.dropCaps = dropCaps
+        options.addCaps = list(addCaps, "add-caps")
+        options.dropCaps = list(dropCaps, "drop-caps")
+        if try on(noPrivs, "no-privs"), options.fakeroot { options.dropCaps.append("all") }
         options.mode = mode
-        options.nv = nv
-        options.rocm = rocm
+        if try on(unsquash, "unsquash") {
+            guard mode != .fuse else { throw HuskError(.usage, "--unsquash and --mode fuse contradict each other: use one") }
+            options.mode = .extract
+        }
+        options.nv = try (on(nv, "nv") || on(nvccli, "nvccli")) && !on(noNv, "no-nv")
+        options.rocm = try on(rocm, "rocm") && !on(noRocm, "no-rocm")
         options.bindMPI = bindMPI
+        options.app = value(app, "app")
         return options
+    }
+
+    /// --network (or its variable, named in WHAT): none is a network
+    /// namespace with loopback only (--net); CNI networks are refused.
+    func networkNamespace(_ given: (String, String)?) throws -> Bool {
+        guard let (what, network) = given else { return false }
+        guard network == "none" else {
+            throw HuskError(.usage, "\(what) \(network) is not supported: CNI networks need root; Husk uses the host's network (the default), or loopback only with --net or --network none")
+        }
+        return true
     }
 
     @Option(help: "For docker:// images: always ask the registry what the tag names now, use the cached image when there is one (missing, the default), or never use the network.")
@@ -252,6 +367,20 @@ let runDiscussion = """
     /.husk/host/lib is put in front of LD_LIBRARY_PATH inside and /.husk/host/bin in front of PATH, after \
     every other rule (even --env). CUDA_VISIBLE_DEVICES and the MPI variables pass through as usual.
 
+    APPTAINER AND SINGULARITY: Apptainer's flags work with their meaning: -B, --mount, -H, -W, -S, \
+    -c, -C, -e, -f, -p, -i, -n, -o/--overlay DIR, --cwd, --no-mount, --compat, --no-init, --no-umask, \
+    --dns, --app (an image's /scif/apps/NAME), --security seccomp:FILE, --network none, --nvccli (as \
+    --nv), --no-nv and --no-rocm (cancel --nv and --rocm), --ignore-subuid (--fakeroot maps only uid 0), \
+    --unsquash (as --mode extract), --no-https (as --insecure), and husk shell -s; so do their \
+    APPTAINER_<FLAG> and SINGULARITY_<FLAG> variables (APPTAINER_CONTAINALL=1, APPTAINER_NO_HOME=true, \
+    APPTAINER_HOME=DIR, ...: 1, true or yes set a switch; the command line wins). \
+    \(ApptainerFlags.helpSummary()) Husk differs on purpose where Apptainer trades reproducibility or \
+    safety: host variables are not passed by default (Apptainer passes them all; --env-passthrough all \
+    does, and the scheduler and MPI variables always pass), nothing is evaluated by a shell (--no-eval \
+    is always on: --env 'PATH=\\$PATH:/x' sets that text; APPEND_PATH and PREPEND_PATH extend PATH), \
+    images are never written (--writable is refused: use --writable-tmpfs or --overlay DIR), --net has \
+    loopback only (CNI networks need root), and limits come from the scheduler or --rlimit, not cgroups.
+
     EXIT STATUS: the command's; 128+N when it is killed by signal N; 127 when it is not found in the \
     image; 126 when it is not executable; 255 with a one-line message when Husk fails before the command \
     starts. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH are forwarded.
@@ -299,13 +428,18 @@ struct Shell: ParsableCommand, RunsContainer {
 
     @OptionGroup var flags: RunFlags
 
+    @Option(name: [.customShort("s"), .long], help: ArgumentHelp(
+        "The shell to run (a program in the image) instead of /bin/bash or /bin/sh.", valueName: "PATH"))
+    var shell: String?
+
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the shell, as apptainer shell passes them (husk shell IMAGE -c 'CMD').")
     var arguments: [String] = []
 
     func run() throws {
         var container = try flags.container()
         container.options.environment.append(.init(name: "PS1", value: "[\(container.image.name)] \\w \\$ "))
-        try container.exec(container.shellArguments(arguments))
+        let chosen = shell ?? ApptainerFlagVariables(host: ProcessInfo.processInfo.environment).value(of: "shell")?.value
+        try container.exec(chosen.map { [$0] + arguments } ?? container.shellArguments(arguments))
     }
 }
 
