@@ -123,6 +123,8 @@ public struct ImageConfiguration: Codable, Sendable {
         public var WorkingDir: String?
         public var Labels: [String: String]?
         public var StopSignal: String?
+
+        public init() {}
     }
 
     public struct RootFS: Codable, Sendable {

@@ -79,6 +79,8 @@ extension ImageServer {
     public struct Status: Equatable, Sendable, Codable {
         public var key: String
         public var pid: Int
+        /// Its FUSE server's pid (0 when unknown).
+        public var fuse: Int
         public var containers: Int
         public var idle: Int
         /// Seconds since the epoch.
@@ -100,13 +102,28 @@ extension ImageServer {
         }
     }
 
-    /// Asks the server `key` (or, for a key of `list`) to stop taking new
-    /// containers; it ends once its running ones have. False when none answers.
+    /// Asks the server `key` (a key of `list`) to stop taking new
+    /// containers; it ends once its running ones have. Without any, returns
+    /// once it and its FUSE server have ended (at most 5 s). False when
+    /// none answers.
     public static func stop(key: String, environment: [String: String]) throws -> Bool {
         guard key.allSatisfy({ $0.isHexDigit }), !key.isEmpty else {
             throw HuskError(.usage, "\(key): not a server key (husk server list shows them)")
         }
-        return (try? ask(directory(environment: environment) + "/" + key + ".sock", request: "Q")) == "y"
+        let socket = directory(environment: environment) + "/" + key + ".sock"
+        let before = (try? ask(socket, request: "S")).flatMap { status(key: key, text: $0) }
+        guard (try? ask(socket, request: "Q")) == "y" else { return false }
+        if let before, before.containers == 0 {
+            for _ in 0..<250 where [before.pid, before.fuse].contains(where: isRunning) { usleep(20_000) }
+        }
+        return true
+    }
+
+    /// Alive and not a zombie (an orphan's status waits for whatever reaps it).
+    static func isRunning(_ pid: Int) -> Bool {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[close...].hasPrefix(") Z")
     }
 
     static func status(key: String, text: String) -> Status? {
@@ -125,10 +142,11 @@ extension ImageServer {
             fields[name] = String(line[line.index(after: space)...])
             rest = rest.dropFirst(line.count + 1)
         }
-        guard let pid = fields["pid"].flatMap(Int.init), let containers = fields["containers"].flatMap(Int.init),
+        guard let pid = fields["pid"].flatMap(Int.init), let fuse = fields["fuse"].flatMap(Int.init),
+              let containers = fields["containers"].flatMap(Int.init),
               let idle = fields["idle"].flatMap(Int.init), let started = fields["started"].flatMap(Int.init),
               let image = fields["image"] else { return nil }
-        return Status(key: key, pid: pid, containers: containers, idle: idle, started: started, image: image)
+        return Status(key: key, pid: pid, fuse: fuse, containers: containers, idle: idle, started: started, image: image)
     }
 
     /// One request byte, then the answer to EOF (the protocol of server.c).

@@ -176,6 +176,9 @@ public struct RuntimeImage {
             image.singularity = try SingularityMetadata.read(readFile: { try reader.readFile($0, limit: 1 << 20) },
                                                              list: { try reader.directoryEntries($0) })
         }
+        if full == nil, image.singularity == nil {
+            image.config = try ForeignImageMetadata.config(image: path, readFile: { try reader.readFile($0, limit: 1 << 20) })
+        }
         return image
     }
 
@@ -206,6 +209,9 @@ public struct RuntimeImage {
                 guard lstat(path + "/" + relative, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
                 return try? FileManager.default.contentsOfDirectory(atPath: path + "/" + relative)
             })
+        }
+        if full == nil, image.singularity == nil {
+            image.config = try ForeignImageMetadata.config(image: path, readFile: read)
         }
         return image
     }

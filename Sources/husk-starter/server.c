@@ -368,6 +368,18 @@ static int retire_socket(struct keeper *k, int wait) {
 
 static _Noreturn void keeper_exit(struct keeper *k) {
     retire_socket(k, 1);
+    /* The FUSE server ends when the image's last mount goes: with no
+       container left, once these are closed. It is this process's child:
+       reap it (for up to 2 s) rather than leave a zombie to init. */
+    close(k->ns[0]);
+    close(k->ns[1]);
+    for (int i = 0; i < 200; i++) {
+        pid_t w = waitpid(-1, NULL, WNOHANG);
+        if (w < 0 && errno == ECHILD)
+            break;
+        if (w == 0)
+            usleep(10000);
+    }
     _exit(0);
 }
 
@@ -390,10 +402,25 @@ static int peer_allowed(int fd) {
            theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
 }
 
+/* The FUSE server: this process's child since the holder exited (0 if gone). */
+static int fuse_server_pid(void) {
+    char path[64], buf[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return atoi(buf);
+}
+
 static void answer_status(const struct keeper *k, int fd) {
     char buf[512];
-    int n = snprintf(buf, sizeof buf, "pid %d\ncontainers %d\nidle %d\nstarted %lld\nimage %s\n",
-                     (int)getpid(), containers(k), k->plan->idle, (long long)k->started, k->plan->image);
+    int n = snprintf(buf, sizeof buf, "pid %d\nfuse %d\ncontainers %d\nidle %d\nstarted %lld\nimage %s\n",
+                     (int)getpid(), fuse_server_pid(), containers(k), k->plan->idle, (long long)k->started,
+                     k->plan->image);
     (void)write_all(fd, buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
@@ -504,7 +531,7 @@ static _Noreturn void keeper_main(const struct plan *plan, const struct server_p
     if (sfd < 0)
         fail_errno(errno, NULL, "signalfd");
 
-    struct keeper k = {.plan = plan, .paths = p, .started = time(NULL), .cap = 16};
+    struct keeper k = {.plan = plan, .paths = p, .started = time(NULL), .cap = 16, .ns = {-1, -1}};
     k.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     snprintf(a.sun_path, sizeof a.sun_path, "%s", p->sock);

@@ -274,7 +274,9 @@ let runDiscussion = """
     sandbox), or any source husk convert takes (oci:DIR, oci-archive:FILE, docker-archive:FILE), or a \
     registry image docker://REF, pulled (see husk-pull(1)) and converted once into \
     ${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}/images and reused by manifest digest; --pull says when the \
-    registry is asked again.
+    registry is asked again. A squashfs file or directory without Husk's /.husk/ metadata that \
+    Charliecloud or enroot built runs with its own: Charliecloud's /ch/metadata.json (env, cwd, labels) \
+    or /ch/environment, enroot's /etc/environment and, for husk run, its /etc/rc with the arguments.
 
     SIF FILES: a .sif file (Apptainer, SingularityCE) runs its primary system partition where it lies in \
     the file (served through FUSE at its offset, or extracted once with --mode extract); other \

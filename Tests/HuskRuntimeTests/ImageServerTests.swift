@@ -50,9 +50,9 @@ import HuskCore
     }
 
     @Test func statusReadsTheServersLinesWithAnyImagePath() {
-        let text = "pid 42\ncontainers 3\nidle 30\nstarted 1700000000\nimage /data/my images/a\nb.sqsh\n"
+        let text = "pid 42\nfuse 43\ncontainers 3\nidle 30\nstarted 1700000000\nimage /data/my images/a\nb.sqsh\n"
         let status = ImageServer.status(key: "k", text: text)
-        #expect(status == .init(key: "k", pid: 42, containers: 3, idle: 30, started: 1_700_000_000,
+        #expect(status == .init(key: "k", pid: 42, fuse: 43, containers: 3, idle: 30, started: 1_700_000_000,
                                 image: "/data/my images/a\nb.sqsh"))
         #expect(ImageServer.status(key: "k", text: "pid x\n") == nil)
         #expect(ImageServer.status(key: "k", text: "") == nil)
