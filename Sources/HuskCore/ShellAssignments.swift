@@ -375,18 +375,29 @@ extension ShellAssignments {
                         literal.unicodeScalars.append(escaped)
                     }
                     advance()
-                case "$":
-                    if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
-                    readExpansion(&literal, &parts, &statement)
-                case "`":
-                    statement.unsupported = true
-                    skipBackquoted()
                 default:
-                    literal.unicodeScalars.append(c)
-                    advance()
+                    readExpanding(c, &literal, &parts, &statement)
                 }
             }
             if current == nil { statement.unsupported = true } else { advance() }
+        }
+
+        /// A character where double quotes and `${…}` words agree: `$` starts
+        /// an expansion, a backquote a command substitution (unsupported),
+        /// anything else is itself.
+        mutating func readExpanding(_ c: Unicode.Scalar, _ literal: inout String, _ parts: inout [Part],
+                                    _ statement: inout ParsedStatement) {
+            switch c {
+            case "$":
+                if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+                readExpansion(&literal, &parts, &statement)
+            case "`":
+                statement.unsupported = true
+                skipBackquoted()
+            default:
+                literal.unicodeScalars.append(c)
+                advance()
+            }
         }
 
         /// At a `$`: a variable, a `${…}` form, or a literal `$`.
@@ -450,15 +461,8 @@ extension ShellAssignments {
                 case "\\":
                     advance()
                     if let escaped = current { literal.unicodeScalars.append(escaped); advance() }
-                case "$":
-                    if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
-                    readExpansion(&literal, &parts, &statement)
-                case "`":
-                    statement.unsupported = true
-                    skipBackquoted()
                 default:
-                    literal.unicodeScalars.append(c)
-                    advance()
+                    readExpanding(c, &literal, &parts, &statement)
                 }
             }
             if current == nil { statement.unsupported = true } else { advance() }

@@ -31,8 +31,8 @@ public enum ImageServer {
         let idle = try idleSeconds(environment: environment)
         guard idle > 0, plan.join == nil, case .squashfs = plan.root,
               let key = key(of: plan, contentKey: contentKey, environment: environment) else { return }
-        let runtime = HuskPaths(environment: environment).runtime
-        try PrivateDirectory.prepare(runtime, what: "instance state")
+        // The runtime directory above it was prepared with the rest of
+        // Husk's state when the plan was made.
         let prefix = try PrivateDirectory.prepare(directory(environment: environment), what: "image servers") + "/" + key
         // The starter's limit: PREFIX.sock must fit a socket address.
         guard prefix.utf8.count <= 96 else {
