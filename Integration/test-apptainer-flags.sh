@@ -165,6 +165,8 @@ $HUSK exec --overlay $W/inputs.squashfs $IMG true ||| refused=takes a directory
 # (Husk's state stays out of reach: no overlay inside it or holding it)
 $HUSK exec --overlay $W:ro $IMG true ||| refused=holds Husk's image cache
 mkdir -p $HUSK_CACHEDIR/sub; $HUSK exec --overlay $HUSK_CACHEDIR/sub $IMG true ||| refused=inside Husk's image cache
+# (nor through an upper directory someone planted as a symlink)
+mkdir -p $W/planted $W/elsewhere; ln -sfn $W/elsewhere $W/planted/upper; $HUSK exec --overlay $W/planted $IMG true ||| refused=is not a directory of yours
 # --- running_services.rst (alpine_latest.sif: the sandbox, whose startscript sleeps)
 $HUSK instance start $ENV instance1 ||| has=instance instance1 started
 $HUSK instance list ||| has=instance1

@@ -48,13 +48,23 @@ public struct OverlayOption: Equatable, Sendable {
     }
 
     /// The writable overlay's upper and work directories, created (0755 and
-    /// 0700) where missing.
+    /// 0700) where missing. DIR must be the user's and not writable by
+    /// others, and both directories the user's own, not symlinks: the
+    /// container writes there, and another user who could plant `upper`
+    /// would receive what it writes.
     public func writableDirectories() throws -> (upper: String, work: String)? {
         guard let writable else { return nil }
+        var st = stat()
+        guard lstat(writable, &st) == 0, st.st_uid == getuid(), st.st_mode & 0o002 == 0 else {
+            throw HuskError(.usage, "--overlay \(writable): not a directory of yours that only you (and your group) can write to; use one that is (mkdir DIR)")
+        }
         let upper = writable + "/upper", work = writable + "/work"
         for (path, mode) in [(upper, 0o755), (work, 0o700)] {
             if mkdir(path, mode_t(mode)) != 0 && errno != EEXIST {
                 throw HuskError(.io, "--overlay \(writable): cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid() else {
+                throw HuskError(.usage, "--overlay \(writable): \(path) is not a directory of yours (a symlink, or another user's): remove it")
             }
         }
         return (upper, work)

@@ -115,9 +115,10 @@ static void check_creation(int dirfd, const char *lexical, const char *what, con
 /* ---- step 4 and 5 ------------------------------------------------------ */
 
 /* An --overlay directory: it must exist and be a directory (the upper and
-   work directories husk created; the read-only layers). */
+   work directories husk created and checked; the read-only layers). Not
+   through a symlink planted since husk checked it. */
 static int open_overlay_dir(const char *path, const char *what) {
-    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         fail_errno(errno, NULL, "%s %s", what, path);
     return fd;
