@@ -101,6 +101,8 @@ let package = Package(
         .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore", "HuskTestSupport"]),
         .testTarget(name: "HuskSystemTests", dependencies: ["HuskSystem"]),
         .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskSquash", "HuskOCI", "HuskTestSupport"]),
+        // The CLI's own parsing (RunCommandLine against ArgumentParser).
+        .testTarget(name: "HuskCLITests", dependencies: ["husk"]),
         .testTarget(name: "HuskRegistryTests", dependencies: ["HuskRegistry", "HuskOCI"]),
         .testTarget(name: "HuskTrustTests", dependencies: ["HuskTrust", "HuskCore", "HuskRegistry", "HuskSquash", "HuskOCI",
                                                            "HuskTestSupport"]),

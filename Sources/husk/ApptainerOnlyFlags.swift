@@ -36,11 +36,22 @@ struct ApptainerOnlyFlags: ParsableArguments {
         })
     }
 
+    /// How many of these flags were given, and how many of them are refused.
+    struct Count: Equatable {
+        var given = 0
+        var refused = 0
+    }
+
+    var count: Count {
+        Count(given: refusedSwitches + ignoredSwitches + refusedValues.count + ignoredValues.count,
+              refused: refusedSwitches + refusedValues.count)
+    }
+
     /// Which of these flags the command line gave, in order. The parser
     /// only counts them (one declaration serves many names): the names are
     /// read back from the arguments before IMAGE, where options are.
-    func given(arguments: [String], image: String) -> [ApptainerFlags.Flag] {
-        guard refusedSwitches + ignoredSwitches > 0 || !refusedValues.isEmpty || !ignoredValues.isEmpty else { return [] }
+    static func given(_ count: Count, arguments: [String], image: String) -> [ApptainerFlags.Flag] {
+        guard count.given > 0 else { return [] }
         let known = Self.flags(refused: true, value: false) + Self.flags(refused: true, value: true)
             + Self.flags(refused: false, value: false) + Self.flags(refused: false, value: true)
         let options = arguments.firstIndex(of: image).map { Array(arguments[..<$0]) } ?? arguments
@@ -60,12 +71,12 @@ struct ApptainerOnlyFlags: ParsableArguments {
     /// Refuses, in one line, the first refused flag given, and
     /// --disable-cache with a registry image (Husk's conversions of
     /// docker:// images always go through its cache).
-    func check(arguments: [String], image: String, variables: ApptainerFlagVariables) throws {
-        let given = given(arguments: arguments, image: image)
+    static func check(_ count: Count, arguments: [String], image: String, variables: ApptainerFlagVariables) throws {
+        let given = given(count, arguments: arguments, image: image)
         if let flag = given.first(where: { if case .refused = $0.status { true } else { false } }) {
             throw HuskError(.usage, ApptainerFlags.refusal(flag, as: "--\(flag.name)"))
         }
-        if refusedSwitches + refusedValues.count > 0 {
+        if count.refused > 0 {
             throw HuskError(.usage, "an Apptainer option Husk does not support was given: see the compatibility table in husk-run(1)")
         }
         if let (flag, variable) = try variables.firstRefused() {

@@ -27,18 +27,30 @@ struct Husk: ParsableCommand {
     static func main() {
         setlocale(LC_CTYPE, "C.UTF-8")  // tar names are UTF-8 whatever the caller's locale
         husk_cleanup_install_signal_handlers()
+        // The start of a container skips ArgumentParser when it can (RunCommandLine).
+        if let commandLine = RunCommandLine(Array(CommandLine.arguments.dropFirst())) {
+            do {
+                try commandLine.command.start(commandLine.arguments, trailing: commandLine.trailing,
+                                              shell: commandLine.shell)
+            } catch {
+                fail(error, startsContainer: true)
+            }
+        }
         var command: ParsableCommand?
         do {
             command = try parseAsRoot()
             try command!.run()
-        } catch let error as HuskError {
-            FileHandle.standardError.write(Data("husk: \(error.message)\n".utf8))
-            // The site's refusals are 1 everywhere (husk.toml(5)): a job script
-            // tells "not allowed" from the command's failures and Husk's (255).
-            Foundation.exit(command is RunsContainer && error.code != .refused ? 255 : 1)
         } catch {
-            exit(withError: error)
+            fail(error, startsContainer: command is RunsContainer)
         }
+    }
+
+    static func fail(_ error: Error, startsContainer: Bool) -> Never {
+        guard let error = error as? HuskError else { exit(withError: error) }
+        FileHandle.standardError.write(Data("husk: \(error.message)\n".utf8))
+        // The site's refusals are 1 everywhere (husk.toml(5)): a job script
+        // tells "not allowed" from the command's failures and Husk's (255).
+        Foundation.exit(startsContainer && error.code != .refused ? 255 : 1)
     }
 }
 
@@ -50,7 +62,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print only errors.")
     var quiet = false
 
-    func bootstrapLogging() {
+    func bootstrapLogging() { Self.bootstrapLogging(debug: debug, quiet: quiet) }
+
+    static func bootstrapLogging(debug: Bool, quiet: Bool) {
         let level: Logger.Level = debug ? .debug : (quiet ? .error : .info)
         LoggingSystem.bootstrap { label in
             var handler = OneLineLogHandler(label: label)

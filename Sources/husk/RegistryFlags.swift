@@ -21,7 +21,9 @@ struct RegistryFlags: ParsableArguments {
 
     /// Registry settings: these flags (APPTAINER_NO_HTTPS for --insecure),
     /// and the site policy's plain-HTTP registries.
-    func settings() throws -> RegistrySettings {
+    func settings() throws -> RegistrySettings { try Self.settings(caCert: caCert, insecure: insecure) }
+
+    static func settings(caCert: [String], insecure: Bool) throws -> RegistrySettings {
         let environment = ProcessInfo.processInfo.environment
         var settings = try Self.sitePolicy().registrySettings(environment: environment)
         settings.caCertificates = caCert

@@ -174,81 +174,6 @@ struct RunFlags: ParsableArguments {
 
     @OptionGroup var apptainerOnly: ApptainerOnlyFlags
 
-    func runOptions() throws -> RunOptions {
-        let host = ProcessInfo.processInfo.environment
-        let variables = ApptainerFlagVariables(host: host)
-        try apptainerOnly.check(arguments: CommandLine.arguments, image: image, variables: variables)
-        func on(_ flag: Bool, _ name: String) throws -> Bool { try flag || variables.isOn(name) }
-        func value(_ given: String?, _ names: String...) -> String? {
-            given ?? names.lazy.compactMap { variables.value(of: $0)?.value }.first
-        }
-        func list(_ given: [String], _ name: String) -> [String] {
-            let items = given.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
-            return items.isEmpty ? variables.list(of: name) : items
-        }
-        let cwd = FileManager.default.currentDirectoryPath
-        let compat = try on(compat, "compat")
-        let containall = try on(containall, "containall") || compat
-
-        var options = RunOptions()
-        // Binds a Singularity/Apptainer job script sets in its environment come first.
-        options.binds = try BindOption.parse(ApptainerVariables.binds(host: host) + bind, currentDirectory: cwd)
-        let mounts = (variables.value(of: "mount").map { MountOption.specifications(fromVariable: $0.value) } ?? []) + mount
-        options.binds += try mounts.map { try MountOption.parse($0, currentDirectory: cwd) }
-        options.environment = try env.flatMap { try EnvironmentVariable.parseList($0, what: "--env") }
-        options.envFile = value(envFile, "env-file")
-        options.cleanenv = try on(cleanenv, "cleanenv") || containall
-        options.envPassthrough = envPassthrough
-        options.contain = try on(contain, "contain") || containall
-        options.noHome = try on(noHome, "no-home")
-        options.home = value(home, "home")
-        options.workingDirectory = value(pwd, "cwd", "pwd")
-        options.workdir = value(workdir, "workdir")
-        options.scratch = list(scratch, "scratch")
-        options.noMount = try NoMountOption.parse(list(noMount, "no-mount"))
-        options.writableTmpfs = try on(writableTmpfs, "writable-tmpfs") || compat
-        for spec in list(overlay, "overlay") { try options.overlay.add(spec, currentDirectory: cwd) }
-        options.fakeroot = try on(fakeroot, "fakeroot")
-        options.ignoreSubuid = try on(ignoreSubuid, "ignore-subuid")
-        options.pid = try on(pid, "pid") || containall
-        options.noInit = try on(noInit, "no-init") || compat
-        // Checked first: --net --network bridge must refuse, not short-circuit.
-        let loopbackNetwork = try networkNamespace(network.map { ("--network", $0) }
-                                                   ?? variables.value(of: "network").map { ($0.variable, $0.value) })
-        options.net = try on(net, "net") || loopbackNetwork
-        options.ipc = try on(ipc, "ipc") || containall
-        options.uts = try on(uts, "uts")
-        options.hostname = value(hostname, "hostname")
-        options.dns = list(dns, "dns")
-        options.umask = try on(noUmask, "no-umask") || compat ? 0o022 : nil
-        options.resourceLimits = try rlimit.map { try ResourceLimit(parsing: $0) }
-        options.seccomp = try RunOptions.Seccomp(securityItems: list(security, "security"))
-        options.allowNested = allowNested
-        options.addCaps = list(addCaps, "add-caps")
-        options.dropCaps = list(dropCaps, "drop-caps")
-        if try on(noPrivs, "no-privs"), options.fakeroot { options.dropCaps.append("all") }
-        options.mode = mode
-        if try on(unsquash, "unsquash") {
-            guard mode != .fuse else { throw HuskError(.usage, "--unsquash and --mode fuse contradict each other: use one") }
-            options.mode = .extract
-        }
-        options.nv = try (on(nv, "nv") || on(nvccli, "nvccli")) && !on(noNv, "no-nv")
-        options.rocm = try on(rocm, "rocm") && !on(noRocm, "no-rocm")
-        options.bindMPI = bindMPI
-        options.app = value(app, "app")
-        return options
-    }
-
-    /// --network (or its variable, named in WHAT): none is a network
-    /// namespace with loopback only (--net); CNI networks are refused.
-    func networkNamespace(_ given: (String, String)?) throws -> Bool {
-        guard let (what, network) = given else { return false }
-        guard network == "none" else {
-            throw HuskError(.usage, "\(what) \(network) is not supported: CNI networks need root; Husk uses the host's network (the default), or loopback only with --net or --network none")
-        }
-        return true
-    }
-
     @Option(help: "For docker:// images: always ask the registry what the tag names now, use the cached image when there is one (missing, the default), or never use the network.")
     var pull: PullPolicy = .missing
 
@@ -257,15 +182,63 @@ struct RunFlags: ParsableArguments {
     @Argument(help: "The image: FILE.sqsh, FILE.sif, a directory, docker://REF, oci:DIR, oci-archive:FILE or docker-archive:FILE.")
     var image: String
 
-    /// Sets up logging, resolves the image and makes the container.
-    func container() throws -> Container {
-        global.bootstrapLogging()
-        let cache = try RegistryFlags.cacheRoot()
-        let policy = try RegistryFlags.sitePolicy()
-        let registry = RegistryImages(cacheRoot: cache, settings: try self.registry.settings(), showProgress: !global.quiet,
-                                      policy: policy)
-        return try Container(image: image, options: try runOptions(), policy: policy, registry: (registry, pull))
+    /// The values given, for RunArguments to act on.
+    var arguments: RunArguments {
+        var given = RunArguments(image: image)
+        given.debug = global.debug
+        given.quiet = global.quiet
+        given.bind = bind
+        given.mount = mount
+        given.env = env
+        given.envFile = envFile
+        given.cleanenv = cleanenv
+        given.envPassthrough = envPassthrough
+        given.contain = contain
+        given.noHome = noHome
+        given.home = home
+        given.pwd = pwd
+        given.workdir = workdir
+        given.scratch = scratch
+        given.noMount = noMount
+        given.writableTmpfs = writableTmpfs
+        given.overlay = overlay
+        given.fakeroot = fakeroot
+        given.ignoreSubuid = ignoreSubuid
+        given.pid = pid
+        given.noInit = noInit
+        given.net = net
+        given.network = network
+        given.dns = dns
+        given.ipc = ipc
+        given.uts = uts
+        given.hostname = hostname
+        given.containall = containall
+        given.compat = compat
+        given.noUmask = noUmask
+        given.rlimit = rlimit
+        given.security = security
+        given.allowNested = allowNested
+        given.addCaps = addCaps
+        given.dropCaps = dropCaps
+        given.noPrivs = noPrivs
+        given.mode = mode
+        given.unsquash = unsquash
+        given.nv = nv
+        given.nvccli = nvccli
+        given.noNv = noNv
+        given.rocm = rocm
+        given.noRocm = noRocm
+        given.bindMPI = bindMPI
+        given.app = app
+        given.pull = pull
+        given.caCert = registry.caCert
+        given.insecure = registry.insecure
+        given.apptainerOnly = apptainerOnly.count
+        return given
     }
+
+    /// Sets up logging, resolves the image and makes the container.
+    func container() throws -> Container { try arguments.container() }
 }
 
 /// Shared by the pages of run, exec, shell and env.
@@ -399,10 +372,7 @@ struct Exec: ParsableCommand, RunsContainer {
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
     var command: [String] = []
 
-    func run() throws {
-        guard !command.isEmpty else { throw HuskError(.usage, "husk exec needs a command after the image") }
-        try flags.container().exec(command)
-    }
+    func run() throws { try ContainerCommand.exec.start(flags.arguments, trailing: command) }
 }
 
 struct Run: ParsableCommand, RunsContainer {
@@ -416,10 +386,7 @@ struct Run: ParsableCommand, RunsContainer {
     @Argument(parsing: .captureForPassthrough, help: "Arguments replacing the image's Cmd.")
     var arguments: [String] = []
 
-    func run() throws {
-        let container = try flags.container()
-        try container.exec(try container.runArguments(arguments))
-    }
+    func run() throws { try ContainerCommand.run.start(flags.arguments, trailing: arguments) }
 }
 
 struct Shell: ParsableCommand, RunsContainer {
@@ -437,12 +404,7 @@ struct Shell: ParsableCommand, RunsContainer {
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the shell, as apptainer shell passes them (husk shell IMAGE -c 'CMD').")
     var arguments: [String] = []
 
-    func run() throws {
-        var container = try flags.container()
-        container.options.environment.append(.init(name: "PS1", value: "[\(container.image.name)] \\w \\$ "))
-        let chosen = shell ?? ApptainerFlagVariables(host: ProcessInfo.processInfo.environment).value(of: "shell")?.value
-        try container.exec(chosen.map { [$0] + arguments } ?? container.shellArguments(arguments))
-    }
+    func run() throws { try ContainerCommand.shell.start(flags.arguments, trailing: arguments, shell: shell) }
 }
 
 struct Env: ParsableCommand {
