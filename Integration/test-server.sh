@@ -71,6 +71,17 @@ check "a second exec joins the first's server: one husk-server, one husk-fuse, o
         { echo "a container has a FUSE server of its own"; exit 1; }
     "$HUSK" server list | grep -q " 2 .*$IMG" || { "$HUSK" server list; exit 1; }
     finish a && finish b'
+check "... a repeat walk of the image's tree (directories the kernel keeps) shows what a fresh mount shows" bash -c '
+    # Names, types and link targets of everything in the image: from a mount
+    # of its own (HUSK_IDLE=0), then in the server twice (the second walk is
+    # answered from the cached directories of the kernel); --contain: no
+    # host directory is bound on the walk.
+    walk="cd / && find . -xdev -type d | sort && find . -xdev -type f | sort && find . -xdev -type l | sort | while read -r l; do echo \"\$l -> \$(readlink \"\$l\")\"; done"
+    HUSK_IDLE=0 "$HUSK" exec --contain "$IMG" sh -c "$walk" >"$W/walk-0" 2>/dev/null &&
+        "$HUSK" exec --contain "$IMG" sh -c "$walk" >"$W/walk-1" 2>/dev/null &&
+        "$HUSK" exec --contain "$IMG" sh -c "$walk" >"$W/walk-2" 2>/dev/null || exit 1
+    [ "$(wc -l <"$W/walk-0")" -gt 50 ] && cmp -s "$W/walk-0" "$W/walk-1" && cmp -s "$W/walk-0" "$W/walk-2" ||
+        { wc -l "$W"/walk-*; diff "$W/walk-0" "$W/walk-2" | head; exit 1; }'
 check "... its containers stay apart: a bind of one is not in the other, --contain and -B per container" bash -c '
     mkdir -p "$W/only-a" && echo a >"$W/only-a/f"
     "$HUSK" exec -B "$W/only-a:/mnt/a:ro" "$IMG" sh -c "sleep 1; cat /mnt/a/f" >"$W/apart-a" &

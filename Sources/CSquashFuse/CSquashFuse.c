@@ -62,14 +62,20 @@ static void husk_sqfuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *na
 
 /* Whether the kernel takes "no open" (Linux 3.16+): then a file's open and
    release are not requests at all, and its page cache is kept across opens
-   (the image never changes). Set once, at FUSE_INIT. */
+   (the image never changes); "no opendir" (5.1+) the same for directories.
+   Set once, at FUSE_INIT. */
 static int no_open;
+static int no_opendir;
 
 static void husk_sqfuse_init(void *userdata, struct fuse_conn_info *conn) {
     (void)userdata;
     if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
         conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
         no_open = 1;
+    }
+    if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) {
+        conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
+        no_opendir = 1;
     }
 }
 
@@ -106,12 +112,46 @@ static void husk_sqfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t 
     free(buf);
 }
 
+/* Directories too: with "no opendir" (Linux 5.1+) opendir and releasedir
+   are not requests either, and the kernel keeps every directory's entries
+   (KEEP_CACHE | CACHE_DIR), so a repeat walk of a tree (find, tar, Python's
+   and the loader's listings) costs no request at all. Before 5.1, opendir
+   asks for the same caching (Linux 4.20+). squashfuse's readdir reads its
+   directory from fi->fh, which its opendir sets; without an opendir it is
+   made for the one request. */
+static void husk_sqfuse_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+    if (no_opendir) {
+        fuse_reply_err(req, ENOSYS); /* the kernel stops asking */
+        return;
+    }
+    fi->cache_readdir = 1;
+    fi->keep_cache = 1;
+    sqfs_ll_op_opendir(req, ino, fi); /* replies with fi, leaving these bits alone */
+}
+
+static void husk_sqfuse_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+    if (fi->fh) {
+        sqfs_ll_op_readdir(req, ino, size, off, fi);
+        return;
+    }
+    sqfs_ll_i lli;
+    if (sqfs_ll_iget(req, &lli, ino) != SQFS_OK)
+        return; /* answered already */
+    if (!S_ISDIR(lli.inode.base.mode)) {
+        fuse_reply_err(req, ENOTDIR);
+        return;
+    }
+    fi->fh = (uint64_t)(intptr_t)&lli;
+    sqfs_ll_op_readdir(req, ino, size, off, fi);
+    fi->fh = 0;
+}
+
 static const struct fuse_lowlevel_ops husk_sqfuse_ops = {
     .init = husk_sqfuse_init,
     .getattr = sqfs_ll_op_getattr,
-    .opendir = sqfs_ll_op_opendir,
+    .opendir = husk_sqfuse_opendir,
     .releasedir = sqfs_ll_op_releasedir,
-    .readdir = sqfs_ll_op_readdir,
+    .readdir = husk_sqfuse_readdir,
     .lookup = husk_sqfuse_lookup,
     .open = husk_sqfuse_op_open,
     .create = sqfs_ll_op_create,
