@@ -23,7 +23,7 @@ for tool in perf hyperfine ch-run; do
 done
 work=$(mktemp -d /tmp/husk-bench-breakdown.XXXXXX)
 chmod 1777 "$work"  # the user writes the wall times here
-trap 'as_user "$HUSK" server stop --all >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap 'as_user "$HUSK" server stop --all >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 as_user() { ${run[@]+"${run[@]}"} env HUSK_IDLE=60 "$@"; }
 
 as_user "$HUSK" exec "$image" true  # starts the server: every measured run joins it

@@ -39,7 +39,7 @@ bench_require hyperfine umoci mksquashfs tar2sqfs unsquashfs jq
 bench_layout
 
 W=$(mktemp -d "${TMPDIR:-/var/tmp}/husk-bench.XXXXXX")
-trap 'chmod -R u+rwX "$W" 2>/dev/null; rm -rf "$W"' EXIT
+trap 'chmod -R u+rwX "$W" 2>/dev/null || true; rm -rf "$W"' EXIT
 mkdir -p "$RESULTS"
 export W LAYOUT TAG HUSK
 

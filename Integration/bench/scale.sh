@@ -29,7 +29,7 @@ for tool in hyperfine ch-run fincore; do
 done
 mkdir -p "$results"
 work=$(mktemp -d "${TMPDIR:-/tmp}/husk-bench-scale.XXXXXX")
-trap 'pkill -u "$(id -u)" -f "[s]leep 3141" 2>/dev/null; chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'pkill -u "$(id -u)" -f "[s]leep 3141" 2>/dev/null || true; chmod -R u+rwX "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
 export TMPDIR=$work USER=${USER:-$(id -un)} HUSK_CACHEDIR=$work/cache
 cd "$work"
 fixtures=$here/../fixtures

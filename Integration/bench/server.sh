@@ -30,7 +30,7 @@ for tool in hyperfine ch-run; do
 done
 mkdir -p "$results"
 work=$(mktemp -d "${TMPDIR:-/tmp}/husk-bench-server.XXXXXX")
-trap '"$HUSK" server stop --all >/dev/null 2>&1; pkill -u "$(id -u)" -f "[s]leep 2718" 2>/dev/null; chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work" || true' EXIT
+trap '"$HUSK" server stop --all >/dev/null 2>&1 || true; pkill -u "$(id -u)" -f "[s]leep 2718" 2>/dev/null || true; chmod -R u+rwX "$work" 2>/dev/null || true; rm -rf "$work" || true' EXIT
 export TMPDIR=$work USER=${USER:-$(id -un)} HUSK_CACHEDIR=$work/cache HUSK
 unset XDG_RUNTIME_DIR
 cp "$image" "$work/debian.sqsh"
@@ -102,6 +102,9 @@ echo "== 64 at once" >&2
 memory() { # IDLE N: total PSS in MB of N idle containers (HUSK_IDLE=IDLE)
     local pids=() i total
     "$HUSK" server stop --all >/dev/null 2>&1 || true
+    # A stopped server whose last container is still ending takes no one
+    # new but lives until it goes: wait, or it would be counted here.
+    for _ in $(seq 100); do pgrep -u "$(id -u)" -x husk-server >/dev/null || break; sleep 0.1; done
     for i in $(seq "$2"); do
         HUSK_IDLE=$1 "$HUSK" exec "$img" sleep 2718 &
         pids+=($!)

@@ -26,7 +26,7 @@ for tool in hyperfine ch-run bwrap unsquashfs unshare; do
 done
 mkdir -p "$results"
 work=$(mktemp -d "${TMPDIR:-/tmp}/husk-bench-startup.XXXXXX")
-trap 'chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'chmod -R u+rwX "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
 export TMPDIR=$work USER=${USER:-$(id -un)}
 cd "$work"
 
