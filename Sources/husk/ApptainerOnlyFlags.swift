@@ -36,6 +36,11 @@ struct ApptainerOnlyFlags: ParsableArguments {
         })
     }
 
+    /// Every flag declared here.
+    static var all: [ApptainerFlags.Flag] {
+        [true, false].flatMap { refused in [false, true].flatMap { flags(refused: refused, value: $0) } }
+    }
+
     /// How many of these flags were given, and how many of them are refused.
     struct Count: Equatable {
         var given = 0
@@ -52,8 +57,7 @@ struct ApptainerOnlyFlags: ParsableArguments {
     /// read back from the arguments before IMAGE, where options are.
     static func given(_ count: Count, arguments: [String], image: String) -> [ApptainerFlags.Flag] {
         guard count.given > 0 else { return [] }
-        let known = Self.flags(refused: true, value: false) + Self.flags(refused: true, value: true)
-            + Self.flags(refused: false, value: false) + Self.flags(refused: false, value: true)
+        let known = all
         let options = arguments.firstIndex(of: image).map { Array(arguments[..<$0]) } ?? arguments
         var found: [ApptainerFlags.Flag] = []
         for token in options where token.hasPrefix("-") && token != "-" {

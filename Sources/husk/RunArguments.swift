@@ -137,13 +137,19 @@ struct RunArguments: Equatable {
         return true
     }
 
-    /// Sets up logging, resolves the image and makes the container.
+    /// Sets up logging, resolves the image and makes the container. The
+    /// registry client is made for docker:// images only: a file, directory
+    /// or instance needs neither it nor a second check of the cache, which
+    /// Container prepares itself.
     func container() throws -> Container {
         GlobalOptions.bootstrapLogging(debug: debug, quiet: quiet)
-        let cache = try RegistryFlags.cacheRoot()
         let policy = try RegistryFlags.sitePolicy()
-        let registry = RegistryImages(cacheRoot: cache, settings: try RegistryFlags.settings(caCert: caCert, insecure: insecure), showProgress: !quiet,
-                                      policy: policy)
-        return try Container(image: image, options: try runOptions(), policy: policy, registry: (registry, pull))
+        var registry: (RegistryImages, PullPolicy)?
+        if image.hasPrefix("docker://") {
+            let settings = try RegistryFlags.settings(caCert: caCert, insecure: insecure)
+            registry = (RegistryImages(cacheRoot: try RegistryFlags.cacheRoot(), settings: settings, showProgress: !quiet,
+                                       policy: policy), pull)
+        }
+        return try Container(image: image, options: try runOptions(), policy: policy, registry: registry)
     }
 }

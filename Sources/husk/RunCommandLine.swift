@@ -91,7 +91,7 @@ struct RunCommandLine: Equatable {
         self.command = command
         arguments = RunArguments(image: "")
         trailing = []
-        var given = Set<String>()  // which settings were given (each once)
+        var modeGiven = false, pullGiven = false  // each once, as the others
         var index = 1
         while index < argv.count {
             let token = argv[index]
@@ -111,7 +111,7 @@ struct RunCommandLine: Equatable {
             } else if !token.hasPrefix("--") && token.count != 2 {
                 return nil  // -ce, -Bsrc, -
             }
-            guard let kind = Self.names[name], command == .shell || !Self.isShellOption(kind) else { return nil }
+            guard let kind = Self.names[name] else { return nil }
             if case .on(let setting) = kind {
                 guard value == nil, !arguments[keyPath: setting] else { return nil }
                 arguments[keyPath: setting] = true
@@ -129,22 +129,20 @@ struct RunCommandLine: Equatable {
                 guard arguments[keyPath: setting] == nil else { return nil }
                 arguments[keyPath: setting] = value
             case .mode:
-                guard let mode = RunOptions.Mode(rawValue: value), given.insert("--mode").inserted else { return nil }
+                guard let mode = RunOptions.Mode(rawValue: value), !modeGiven else { return nil }
                 arguments.mode = mode
+                modeGiven = true
             case .pull:
-                guard let pull = PullPolicy(rawValue: value), given.insert("--pull").inserted else { return nil }
+                guard let pull = PullPolicy(rawValue: value), !pullGiven else { return nil }
                 arguments.pull = pull
+                pullGiven = true
             case .shell:
-                guard shell == nil else { return nil }
+                guard command == .shell, shell == nil else { return nil }  // -s is husk shell's alone
                 shell = value
             case .on:
                 return nil
             }
         }
         return nil  // no IMAGE: ArgumentParser says so
-    }
-
-    private static func isShellOption(_ kind: Kind) -> Bool {
-        if case .shell = kind { true } else { false }
     }
 }

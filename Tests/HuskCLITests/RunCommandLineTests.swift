@@ -33,9 +33,7 @@ import Testing
     func declared(_ type: ParsableCommand.Type) throws -> Set<Declared> {
         let dump = try JSONSerialization.jsonObject(with: Data(type._dumpHelp().utf8)) as! [String: Any]
         let arguments = (dump["command"] as! [String: Any])["arguments"] as! [[String: Any]]
-        let apptainerOnly = Set((ApptainerOnlyFlags.flags(refused: true, value: false) + ApptainerOnlyFlags.flags(refused: true, value: true)
-            + ApptainerOnlyFlags.flags(refused: false, value: false) + ApptainerOnlyFlags.flags(refused: false, value: true))
-            .flatMap { ["--" + $0.name] + ($0.short.map { ["-\($0)"] } ?? []) })
+        let apptainerOnly = Set(ApptainerOnlyFlags.all.flatMap { ["--" + $0.name] + ($0.short.map { ["-\($0)"] } ?? []) })
         var found = Set<Declared>()
         for argument in arguments where argument["kind"] as? String != "positional" {
             let arity: Declared.Arity = argument["kind"] as? String == "flag" ? .on
