@@ -50,7 +50,11 @@ public final class FileLock: @unchecked Sendable {
 
     public func release() {
         guard fd >= 0 else { return }
-        close(fd)  // closing the only descriptor drops the flock
+        // Unlocked before the close: a child forked meanwhile (by another
+        // thread, before its exec closes this O_CLOEXEC descriptor) shares
+        // the lock, which a close alone would leave held until it exits.
+        flock(fd, LOCK_UN)
+        close(fd)
         fd = -1
     }
 
