@@ -30,8 +30,9 @@ let package = Package(
         // C libraries from Debian, one module map + shim.h each.
         .systemLibrary(name: "CLibSquashFS", pkgConfig: "libsquashfs1",
                        providers: [.apt(["libsquashfs-dev"])]),
-        .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive",
-                       providers: [.apt(["libarchive-dev"])]),
+        // libarchive (Debian's libarchive-dev) and GPGME (libgpgme-dev) are opened on
+        // first use, not at every start: their trampolines (CHuskShim/husk_lazy_library.h).
+        .target(name: "CLibArchive", dependencies: ["CHuskShim"]),
         // Intel ISA-L: gzip layers inflate ~3x faster than with zlib (DESIGN.md §7).
         .systemLibrary(name: "CLibISAL", pkgConfig: "libisal",
                        providers: [.apt(["libisal-dev"])]),
@@ -42,8 +43,7 @@ let package = Package(
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
                        providers: [.apt(["libfuse3-dev"])]),
         // OpenPGP signatures (DESIGN.md §5): GnuPG through GPGME.
-        .systemLibrary(name: "CGPGME", pkgConfig: "gpgme",
-                       providers: [.apt(["libgpgme-dev"])]),
+        .target(name: "CGPGME", dependencies: ["CHuskShim"]),
         // RPM package databases for the inventory (DESIGN.md §5).
         .systemLibrary(name: "CLibRPM", pkgConfig: "rpm",
                        providers: [.apt(["librpm-dev"])]),

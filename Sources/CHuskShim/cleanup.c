@@ -17,6 +17,11 @@ int husk_cleanup_register(const char *path) {
 
 void husk_cleanup_clear(void) { cleanup_armed = 0; }
 
+void husk_cleanup_now(void) {
+    if (cleanup_armed) unlink(cleanup_path);
+    cleanup_armed = 0;
+}
+
 static void husk_cleanup_on_signal(int sig) {
     if (cleanup_armed) unlink(cleanup_path);
     /* Conventional shell status for death by signal. */

@@ -5,6 +5,8 @@
  * _exit(2). One path at a time: a convert writes one temp file. */
 int husk_cleanup_register(const char *path);
 void husk_cleanup_clear(void);
+/* Removes the registered path now: for an exit that Swift's cleanup never sees. */
+void husk_cleanup_now(void);
 void husk_cleanup_install_signal_handlers(void);
 
 /* Makes a libsquashfs compressor store blocks raw when compression does not

@@ -1,6 +1,7 @@
-#ifndef HUSK_CGPGME_SHIM_H
-#define HUSK_CGPGME_SHIM_H
-/* OpenPGP through GnuPG's GPGME (DESIGN.md §5): never hand-written. */
+#ifndef HUSK_CGPGME_H
+#define HUSK_CGPGME_H
+/* OpenPGP through GnuPG's GPGME (DESIGN.md §5): never hand-written. Opened
+   on first use (lazy.c). */
 #include <gpgme.h>
 
 /* gpgme_err_code is an inline function Swift imports; the error codes it
