@@ -30,9 +30,11 @@ let package = Package(
         // C libraries from Debian, one module map + shim.h each.
         .systemLibrary(name: "CLibSquashFS", pkgConfig: "libsquashfs1",
                        providers: [.apt(["libsquashfs-dev"])]),
+        // Opening a C library on its first call (include/husk_lazy_library.h).
+        .target(name: "CLazyLibrary"),
         // libarchive (Debian's libarchive-dev) and GPGME (libgpgme-dev) are opened on
-        // first use, not at every start: their trampolines (CHuskShim/husk_lazy_library.h).
-        .target(name: "CLibArchive", dependencies: ["CHuskShim"]),
+        // first use, not at every start: their trampolines (CLazyLibrary).
+        .target(name: "CLibArchive", dependencies: ["CLazyLibrary", "CHuskShim"]),
         // Intel ISA-L: gzip layers inflate ~3x faster than with zlib (DESIGN.md §7).
         .systemLibrary(name: "CLibISAL", pkgConfig: "libisal",
                        providers: [.apt(["libisal-dev"])]),
@@ -40,10 +42,8 @@ let package = Package(
                        providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CLibCap", pkgConfig: "libcap",
                        providers: [.apt(["libcap-dev"])]),
-        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
-                       providers: [.apt(["libfuse3-dev"])]),
         // OpenPGP signatures (DESIGN.md §5): GnuPG through GPGME.
-        .target(name: "CGPGME", dependencies: ["CHuskShim"]),
+        .target(name: "CGPGME", dependencies: ["CLazyLibrary", "CHuskShim"]),
         // RPM package databases for the inventory (DESIGN.md §5).
         .systemLibrary(name: "CLibRPM", pkgConfig: "rpm",
                        providers: [.apt(["librpm-dev"])]),
@@ -68,9 +68,10 @@ let package = Package(
         ]),
         .target(name: "HuskSquash", dependencies: ["HuskCore", "HuskOCI", "CLibSquashFS", "CLibArchive", "CLibISAL", "CHuskShim"]),
         // Serves a squashfs through FUSE from inside the starter (libsquashfuse_ll).
-        .target(name: "CSquashFuse", dependencies: ["CFuse3"],
-                cSettings: [.define("FUSE_USE_VERSION", to: "32")],
-                linkerSettings: [.linkedLibrary("squashfuse_ll"), .linkedLibrary("fuse3")]),
+        // libsquashfuse_ll and libfuse3 are opened by the starter that mounts, not by one
+        // that joins an image server (CLazyLibrary).
+        .target(name: "CSquashFuse", dependencies: ["CLazyLibrary"],
+                cSettings: [.define("FUSE_USE_VERSION", to: "32")]),
         // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
         .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
         // Reads an image's RPM database with librpm in a confined process of its own.

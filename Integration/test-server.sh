@@ -71,6 +71,12 @@ check "a second exec joins the first's server: one husk-server, one husk-fuse, o
         { echo "a container has a FUSE server of its own"; exit 1; }
     "$HUSK" server list | grep -q " 2 .*$IMG" || { "$HUSK" server list; exit 1; }
     finish a && finish b'
+check "... a joining starter loads neither squashfuse nor libfuse3 (a one-shot starter, which mounts, does)" bash -c '
+    start joining && HUSK_IDLE=0 start mounting || exit 1
+    joined=$(grep -cE "libsquashfuse|libfuse3" "/proc/$(cat "$W/joining.pid")/maps")
+    mounting=$(grep -cE "libsquashfuse|libfuse3" "/proc/$(cat "$W/mounting.pid")/maps")
+    finish joining && finish mounting && [ "$joined" = 0 ] && [ "$mounting" -gt 0 ] ||
+        { echo "mappings of the libraries: joining starter $joined, one-shot starter $mounting"; exit 1; }'
 check "... a repeat walk of the image's tree (directories the kernel keeps) shows what a fresh mount shows" bash -c '
     # Names, types and link targets of everything in the image: from a mount
     # of its own (HUSK_IDLE=0), then in the server twice (the second walk is

@@ -24,7 +24,7 @@ PHASES = [
     ("husk: opening the image, site policy, planning", "husk", SWIFT_HUSK),
     ("husk: loading the program (exec, dynamic linking, relocations)", "husk", LOADING),
     ("husk: other (Swift runtime, page faults and libc outside the frames above)", "husk", ()),
-    ("husk-starter: loading the program (dynamic linking of libfuse3, squashfuse, decompressors)", "husk-starter",
+    ("husk-starter: loading the program (exec, dynamic linking, relocations)", "husk-starter",
      LOADING),
     ("husk-starter: joining the server, binds, pivot_root, confinement, exec of the command", "husk-starter", ()),
     ("the command (true: the image's ld.so and libc)", "true", ()),

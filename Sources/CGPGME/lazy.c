@@ -2,9 +2,10 @@
  * GPGME function Husk calls, as a trampoline (husk_lazy_library.h). A
  * function missing here fails the link, so the list cannot fall behind. */
 #include "CGPGME.h"
+#include "CHuskShim.h"
 #include "husk_lazy_library.h"
 
-static struct husk_lazy_library gpgme = {"libgpgme.so.11", "libgpgme11", NULL};
+static struct husk_lazy_library gpgme = {"libgpgme.so.11", "libgpgme11", 127, husk_cleanup_now, NULL};
 
 /* C callers get a macro of this name; Swift calls the function itself. */
 #undef gpgme_check_version

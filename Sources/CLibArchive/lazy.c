@@ -2,9 +2,11 @@
  * function Husk calls, as a trampoline (husk_lazy_library.h). A function
  * missing here fails the link, so the list cannot fall behind. */
 #include "CLibArchive.h"
+#include "CHuskShim.h"
 #include "husk_lazy_library.h"
 
-static struct husk_lazy_library libarchive = {"libarchive.so.13", "libarchive13", NULL};
+/* Missing mid-conversion: the output being written goes first (CHuskShim). */
+static struct husk_lazy_library libarchive = {"libarchive.so.13", "libarchive13", 127, husk_cleanup_now, NULL};
 
 HUSK_LAZY(libarchive, struct archive *, archive_read_new, (void), ())
 HUSK_LAZY(libarchive, int, archive_read_support_filter_bzip2, (struct archive *a), (a))

@@ -1,27 +1,14 @@
 /*
- * CSquashFuse: see include/CSquashFuse.h.  The only file that includes the
- * squashfuse headers.  SQFS_CONFIG_H makes <squashfuse/common.h> skip the
- * installed config.h (it defines PACKAGE_* and _POSIX_C_SOURCE-era macros);
- * the installed headers depend on it only for FUSE_USE_VERSION (the target
- * defines 32; defaulted here too) and HAVE_LINUX_TYPES_LE16.
+ * CSquashFuse: see include/CSquashFuse.h.  With lazy.c, the only files that
+ * include the squashfuse headers (squashfuse_headers.h).
  */
-#define _GNU_SOURCE
-#define SQFS_CONFIG_H
-/* From the installed config.h: <linux/types.h> defines __le16 etc. */
-#define HAVE_LINUX_TYPES_LE16 1
-#ifndef FUSE_USE_VERSION
-#define FUSE_USE_VERSION 32
-#endif
+#include "squashfuse_headers.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <squashfuse/dir.h>
-#include <squashfuse/file.h>
-#include <squashfuse/ll.h>
 
 #include "CSquashFuse.h"
 
@@ -184,6 +171,9 @@ static void quiet_stderr_end(int saved) {
 }
 
 husk_sqfuse *husk_sqfuse_open(const char *path, uint64_t offset) {
+    /* Every libfuse and squashfuse function, found before the FUSE server
+       confines itself (lazy.c). */
+    husk_sqfuse_load_libraries();
     /* Check readability first so the caller gets a real errno. */
     int probe = open(path, O_RDONLY | O_CLOEXEC);
     if (probe < 0)

@@ -1,6 +1,5 @@
 /* Loading a C library on its first use (see husk_lazy_library.h). */
 #include "husk_lazy_library.h"
-#include "CHuskShim.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -9,13 +8,13 @@
 
 static pthread_mutex_t opening = PTHREAD_MUTEX_INITIALIZER;
 
-/* A library Debian's package should have installed is gone: the output being
-   written is removed, one line names the library and the package, and husk
-   exits with the status of a command that could not run. */
+/* A library Debian's package should have installed is gone: whatever the
+   program must undo first, one line naming the library and the package, and
+   the program's status for a failure before the command. */
 static _Noreturn void missing(const struct husk_lazy_library *lib, const char *what) {
-    husk_cleanup_now();
+    if (lib->before_exit != NULL) lib->before_exit();
     fprintf(stderr, "husk: cannot load %s (%s): install Debian's %s\n", lib->soname, what, lib->package);
-    exit(127);
+    exit(lib->exit_status);
 }
 
 void *husk_lazy_symbol(struct husk_lazy_library *lib, const char *symbol) {
