@@ -30,10 +30,15 @@ void *husk_lazy_symbol(struct husk_lazy_library *lib, const char *symbol);
         __atomic_store_n(&husk_lazy_##name, f, __ATOMIC_RELEASE);                   \
     }
 
+/* Trampolines are hidden: exported (Swift links executables with
+ * -export-dynamic), they would stand in for the library's own functions in
+ * its calls to itself, an extra hop on every FUSE read and tar entry. */
+#define HUSK_LAZY_TRAMPOLINE __attribute__((visibility("hidden")))
+
 /* A trampoline for a function returning RET; ARGS names PARAMS' parameters. */
 #define HUSK_LAZY(lib, ret, name, params, args)                                     \
     static ret(*husk_lazy_##name) params = NULL;                                    \
-    ret name params {                                                               \
+    HUSK_LAZY_TRAMPOLINE ret name params {                                          \
         HUSK_LAZY_RESOLVE(lib, ret, name, params)                                   \
         return f args;                                                              \
     }
@@ -41,7 +46,7 @@ void *husk_lazy_symbol(struct husk_lazy_library *lib, const char *symbol);
 /* The same for a function returning void. */
 #define HUSK_LAZY_VOID(lib, name, params, args)                                     \
     static void(*husk_lazy_##name) params = NULL;                                   \
-    void name params {                                                              \
+    HUSK_LAZY_TRAMPOLINE void name params {                                         \
         HUSK_LAZY_RESOLVE(lib, void, name, params)                                  \
         f args;                                                                     \
     }
