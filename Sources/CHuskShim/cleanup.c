@@ -17,13 +17,14 @@ int husk_cleanup_register(const char *path) {
 
 void husk_cleanup_clear(void) { cleanup_armed = 0; }
 
+/* Async-signal-safe: unlink(2) and a flag. */
 void husk_cleanup_now(void) {
     if (cleanup_armed) unlink(cleanup_path);
     cleanup_armed = 0;
 }
 
 static void husk_cleanup_on_signal(int sig) {
-    if (cleanup_armed) unlink(cleanup_path);
+    husk_cleanup_now();
     /* Conventional shell status for death by signal. */
     _exit(128 + sig);
 }
