@@ -92,7 +92,9 @@ let package = Package(
             "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskTrust", "HuskRuntime", "CHuskShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["exports.map"],
+        // An empty dynamic symbol table: every start is 1.5 ms shorter (exports.map says why).
+        linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/husk/exports.map"])]),
 
         // The README's library example: uses only the public API of the library targets.
         .executableTarget(name: "husk-example", dependencies: ["HuskOCI", "HuskSquash", "HuskRuntime"],

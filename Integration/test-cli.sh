@@ -10,12 +10,15 @@ MAN=${HUSK_MAN:-$here/../Man}
 check "husk --version prints a version" sh -c '"$1" --version | grep -Eq "^[0-9]+\.[0-9]+\.[0-9]+$"' _ "$HUSK"
 # Only conversion reads tar and only signing and verifying need GnuPG: those
 # libraries (and libxml2, ICU... behind libarchive) are opened on first use,
-# not loaded by every container start (Sources/CHuskShim/include/husk_lazy_library.h).
+# not loaded by every container start (Sources/CLazyLibrary/include/husk_lazy_library.h).
 check "husk does not link libarchive or GPGME at start (opened on first use)" sh -c '
     readelf -d "$(command -v "$1")" | grep -q NEEDED && ! readelf -d "$(command -v "$1")" | grep -E "NEEDED.*(libarchive|libgpgme)"' _ "$HUSK"
 check "husk-starter does not link squashfuse or libfuse3 (opened by a starter that mounts)" sh -c '
     starter=$(dirname "$(command -v "$1")")/husk-starter
     readelf -d "$starter" | grep -q NEEDED && ! readelf -d "$starter" | grep -E "NEEDED.*(squashfuse|fuse3)"' _ "$HUSK"
+# Every start of husk walks its dynamic symbol table once (the Swift
+# runtime's dladdr): it is kept empty (Sources/husk/exports.map).
+check "husk exports no symbols" sh -c '[ -z "$(nm -D --defined-only "$(command -v "$1")")" ]' _ "$HUSK"
 check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env instance policy audit sign verify check; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
 check "unknown subcommand is a usage error (non-zero)" sh -c '! "$1" frobnicate >/dev/null 2>&1' _ "$HUSK"
 check "convert without arguments is a usage error" sh -c '! "$1" convert >/dev/null 2>&1' _ "$HUSK"
