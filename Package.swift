@@ -66,7 +66,10 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
-        .target(name: "HuskSquash", dependencies: ["HuskCore", "HuskOCI", "CLibSquashFS", "CLibArchive", "CLibISAL", "CHuskShim"]),
+        // libsquashfs's zstd decompression with one context per reader (decompressor.c).
+        .target(name: "CSquashDecompressor", dependencies: ["CLibSquashFS"], linkerSettings: [.linkedLibrary("zstd")]),
+        .target(name: "HuskSquash", dependencies: ["HuskCore", "HuskOCI", "CLibSquashFS", "CSquashDecompressor", "CLibArchive",
+                                                   "CLibISAL", "CHuskShim"]),
         // Serves a squashfs through FUSE from inside the starter (libsquashfuse_ll).
         // libsquashfuse_ll and libfuse3 are opened by the starter that mounts, not by one
         // that joins an image server (CLazyLibrary).
@@ -110,7 +113,8 @@ let package = Package(
         .testTarget(name: "HuskTrustTests", dependencies: ["HuskTrust", "HuskCore", "HuskRegistry", "HuskSquash", "HuskOCI",
                                                            "HuskTestSupport"]),
         .testTarget(name: "HuskOCITests", dependencies: ["HuskOCI", "CLibArchive", "HuskTestSupport"]),
-        .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "HuskTestSupport"]),
+        .testTarget(name: "HuskSquashTests", dependencies: ["HuskSquash", "HuskOCI", "CLibArchive", "CLibSquashFS", "CSquashDecompressor",
+                                                            "HuskTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

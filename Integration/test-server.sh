@@ -77,6 +77,13 @@ check "... a joining starter loads neither squashfuse nor libfuse3 (a one-shot s
     mounting=$(grep -cE "libsquashfuse|libfuse3" "/proc/$(cat "$W/mounting.pid")/maps")
     finish joining && finish mounting && [ "$joined" = 0 ] && [ "$mounting" -gt 0 ] ||
         { echo "mappings of the libraries: joining starter $joined, one-shot starter $mounting"; exit 1; }'
+# squashfuse decompresses each zstd block with ZSTD_decompress, a fresh
+# context each time; the starter defines it with one kept context
+# (Sources/CSquashFuse/zstd_context.c). ld.so tells where squashfuse's call went.
+check "... squashfuse's zstd blocks go through the starter's kept context" bash -c '
+    HUSK_IDLE=0 LD_DEBUG=bindings LD_DEBUG_OUTPUT="$W/ld" "$HUSK" exec "$IMG" true || exit 1
+    grep -qhE "libsquashfuse_ll.* to .*husk-starter .*ZSTD_decompress.$" "$W"/ld.* ||
+        { echo "bound to: $(grep -hE "ZSTD_decompress.$" "$W"/ld.* | head -1)"; exit 1; }'
 check "... a repeat walk of the image's tree (directories the kernel keeps) shows what a fresh mount shows" bash -c '
     # Names, types and link targets of everything in the image: from a mount
     # of its own (HUSK_IDLE=0), then in the server twice (the second walk is

@@ -1,4 +1,4 @@
-/* libsquashfuse_ll and libfuse3, opened by a starter that mounts an image (or
+/* libsquashfuse_ll, libfuse3 and libzstd, opened by a starter that mounts an image (or
  * an image server), never by one that joins a server or runs a directory:
  * every function CSquashFuse calls, as a trampoline (husk_lazy_library.h).
  * All are found at once, before the FUSE server's seccomp filter, so that
@@ -10,6 +10,7 @@
 /* The starter's status for a failure before the command (util.h). */
 static struct husk_lazy_library fuse3 = {"libfuse3.so.3", "libfuse3-3", 255, NULL, NULL};
 static struct husk_lazy_library squashfuse = {"libsquashfuse_ll.so.0", "libsquashfuse0", 255, NULL, NULL};
+static struct husk_lazy_library zstd = {"libzstd.so.1", "libzstd1", 255, NULL, NULL};
 
 /* F(RET, NAME, PARAMS, ARGS) for a function returning RET, V(NAME, PARAMS, ARGS) for void. */
 #define FUSE3_FUNCTIONS(F, V)                                                                          \
@@ -60,20 +61,31 @@ static struct husk_lazy_library squashfuse = {"libsquashfuse_ll.so.0", "libsquas
     V(sqfs_ll_op_forget, (fuse_req_t req, fuse_ino_t ino, unsigned long nlookup), (req, ino, nlookup)) \
     V(stfs_ll_op_statfs, (fuse_req_t req, fuse_ino_t ino), (req, ino))
 
+/* What zstd_context.c calls. */
+#define ZSTD_FUNCTIONS(F)                                                                              \
+    F(ZSTD_DCtx *, ZSTD_createDCtx, (void), ())                                                        \
+    F(size_t, ZSTD_decompressDCtx,                                                                     \
+      (ZSTD_DCtx *dctx, void *dst, size_t dstCapacity, const void *src, size_t srcSize),               \
+      (dctx, dst, dstCapacity, src, srcSize))
+
 #define FUSE3_TRAMPOLINE(ret, name, params, args) HUSK_LAZY(fuse3, ret, name, params, args)
 #define FUSE3_TRAMPOLINE_VOID(name, params, args) HUSK_LAZY_VOID(fuse3, name, params, args)
 #define SQUASHFUSE_TRAMPOLINE(ret, name, params, args) HUSK_LAZY(squashfuse, ret, name, params, args)
 #define SQUASHFUSE_TRAMPOLINE_VOID(name, params, args) HUSK_LAZY_VOID(squashfuse, name, params, args)
 FUSE3_FUNCTIONS(FUSE3_TRAMPOLINE, FUSE3_TRAMPOLINE_VOID)
 SQUASHFUSE_FUNCTIONS(SQUASHFUSE_TRAMPOLINE, SQUASHFUSE_TRAMPOLINE_VOID)
+#define ZSTD_TRAMPOLINE(ret, name, params, args) HUSK_LAZY(zstd, ret, name, params, args)
+ZSTD_FUNCTIONS(ZSTD_TRAMPOLINE)
 
 #define FUSE3_NOW(ret, name, params, args) HUSK_LAZY_NOW(fuse3, ret, name, params);
 #define FUSE3_NOW_VOID(name, params, args) HUSK_LAZY_NOW(fuse3, void, name, params);
 #define SQUASHFUSE_NOW(ret, name, params, args) HUSK_LAZY_NOW(squashfuse, ret, name, params);
 #define SQUASHFUSE_NOW_VOID(name, params, args) HUSK_LAZY_NOW(squashfuse, void, name, params);
+#define ZSTD_NOW(ret, name, params, args) HUSK_LAZY_NOW(zstd, ret, name, params);
 
 void husk_sqfuse_load_libraries(void) {
-    /* squashfuse first: it brings libfuse3 (its dependency) with it. */
+    /* squashfuse first: it brings libfuse3 and libzstd (its dependencies) with it. */
     SQUASHFUSE_FUNCTIONS(SQUASHFUSE_NOW, SQUASHFUSE_NOW_VOID)
     FUSE3_FUNCTIONS(FUSE3_NOW, FUSE3_NOW_VOID)
+    ZSTD_FUNCTIONS(ZSTD_NOW)
 }

@@ -16,8 +16,12 @@
 #include <squashfuse/dir.h>
 #include <squashfuse/file.h>
 #include <squashfuse/ll.h>
+/* zstd.h marks its functions default-visibility; lazy.c's trampolines of
+ * the same names are hidden, and zstd_context.c says which one is exported. */
+#define ZSTDLIB_VISIBLE
+#include <zstd.h>
 
-/* Opens libsquashfuse_ll and libfuse3 and finds every function CSquashFuse
+/* Opens libsquashfuse_ll, libfuse3 and libzstd and finds every function CSquashFuse
  * calls (lazy.c); a missing one ends the starter in one line. */
 void husk_sqfuse_load_libraries(void);
 #endif

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLibSquashFS
+import CSquashDecompressor
 import HuskCore
 
 /// Reads a squashfs image directly with libsquashfs (no mount): the
@@ -69,8 +70,11 @@ public final class SquashReader {
                       "reading compressor settings", path: path)
         var created: UnsafeMutablePointer<sqfs_compressor_t>?
         let status = sqfs_compressor_create(&config, &created)
-        guard status == 0, let compressor = created else {
+        guard status == 0, let plain = created else {
             throw HuskError.damagedImage(status, "creating the decompressor", path: path)
+        }
+        guard let compressor = husk_sqfs_keep_decompression_context(plain, &config) else {
+            throw HuskError(.squashfs, "\(path): out of memory")
         }
         handles.compressor = compressor
         if superblock.pointee.flags & UInt16(SQFS_FLAG_COMPRESSOR_OPTIONS.rawValue) != 0 {
