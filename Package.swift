@@ -2,6 +2,13 @@
 // Husk: rootless containers for HPC from one squashfs file. Layout: DESIGN.md §1.
 import PackageDescription
 
+// Members are found only in modules a file imports itself: otherwise
+// swift-corelibs-foundation's String and CharacterSet extensions, which a
+// dependency (swift-crypto, TOMLKit) imports, shadow FoundationEssentials'
+// and link all of corelibs Foundation and ICU into husk (README, "Where a
+// start's time goes"); test-cli.sh checks that husk holds none of it.
+let ownImportsOnly: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "Husk",
     platforms: [.macOS(.v13)],
@@ -54,8 +61,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             "CHuskShim",
-        ]),
-        .target(name: "HuskOCI", dependencies: ["HuskCore", "CLibArchive"]),
+        ], swiftSettings: ownImportsOnly),
+        .target(name: "HuskOCI", dependencies: ["HuskCore", "CLibArchive"], swiftSettings: ownImportsOnly),
         // The OCI distribution client and the blob cache (DESIGN.md §4). Its own
         // module so that conversion and its tests do not pull in SwiftNIO.
         .target(name: "HuskRegistry", dependencies: [
@@ -65,11 +72,11 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
+        ], swiftSettings: ownImportsOnly),
         // libsquashfs's zstd decompression with one context per reader (decompressor.c).
         .target(name: "CSquashDecompressor", dependencies: ["CLibSquashFS"], linkerSettings: [.linkedLibrary("zstd")]),
         .target(name: "HuskSquash", dependencies: ["HuskCore", "HuskOCI", "CLibSquashFS", "CSquashDecompressor", "CLibArchive",
-                                                   "CLibISAL", "CHuskShim"]),
+                                                   "CLibISAL", "CHuskShim"], swiftSettings: ownImportsOnly),
         // Serves a squashfs through FUSE from inside the starter (libsquashfuse_ll).
         // libsquashfuse_ll and libfuse3 are opened by the starter that mounts, not by one
         // that joins an image server (CLazyLibrary).
@@ -82,26 +89,26 @@ let package = Package(
         // srun --husk-image: C against Debian's libslurm-dev spank.h; Slurm provides the spank_* symbols.
         .target(name: "HuskSpank"),
         .executableTarget(name: "husk-spank-task"),
-        .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp", "CLibCap"]),
+        .target(name: "HuskSystem", dependencies: ["HuskCore", "CHuskShim", "CLibSeccomp", "CLibCap"], swiftSettings: ownImportsOnly),
         // Site policy and package inventory (DESIGN.md §5): below HuskRuntime,
         // which enforces the policy on every run path before anything is mounted.
         .target(name: "HuskTrust", dependencies: [
             "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "CGPGME",
             .product(name: "TOMLKit", package: "TOMLKit"),
-        ]),
+        ], swiftSettings: ownImportsOnly),
         .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem",
-                                                    "HuskTrust", "CHuskShim"]),
+                                                    "HuskTrust", "CHuskShim"], swiftSettings: ownImportsOnly),
         .executableTarget(name: "husk", dependencies: [
             "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskTrust", "HuskRuntime", "CHuskShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["exports.map"],
+        ], exclude: ["exports.map"], swiftSettings: ownImportsOnly,
         // An empty dynamic symbol table: every start is 1.5 ms shorter (exports.map says why).
         linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/husk/exports.map"])]),
 
         // The README's library example: uses only the public API of the library targets.
-        .executableTarget(name: "husk-example", dependencies: ["HuskOCI", "HuskSquash", "HuskRuntime"],
-                          path: "Examples/husk-example"),
+        .executableTarget(name: "husk-example", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime"],
+                          path: "Examples/husk-example", swiftSettings: ownImportsOnly),
 
         .target(name: "HuskTestSupport", dependencies: ["HuskCore", "HuskOCI"], path: "Tests/HuskTestSupport"),
         .testTarget(name: "HuskCoreTests", dependencies: ["HuskCore", "HuskTestSupport"]),

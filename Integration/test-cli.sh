@@ -19,6 +19,12 @@ check "husk-starter does not link squashfuse or libfuse3 (opened by a starter th
 # Every start of husk walks its dynamic symbol table once (the Swift
 # runtime's dladdr): it is kept empty (Sources/husk/exports.map).
 check "husk exports no symbols" sh -c '[ -z "$(nm -D --defined-only "$(command -v "$1")")" ]' _ "$HUSK"
+# swift-corelibs-foundation brings ICU and 1,800 protocol conformances that
+# every Swift cast at start scans: husk uses FoundationEssentials only
+# (Package.swift, ownImportsOnly). A static husk would define its symbols,
+# a dynamic one refer to them.
+check "husk holds no swift-corelibs-foundation (FoundationEssentials only)" sh -c '
+    ! { nm "$(command -v "$1")"; nm -D "$(command -v "$1")"; } 2>/dev/null | grep -qE "[\$]s(S[Sy])?10Foundation|__CFInitialize"' _ "$HUSK"
 check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env instance policy audit sign verify check; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
 check "unknown subcommand is a usage error (non-zero)" sh -c '! "$1" frobnicate >/dev/null 2>&1' _ "$HUSK"
 check "convert without arguments is a usage error" sh -c '! "$1" convert >/dev/null 2>&1' _ "$HUSK"

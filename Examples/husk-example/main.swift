@@ -3,14 +3,16 @@
 // a library"). Built with the package; Integration/test-library.sh runs it.
 //
 //   husk-example OCI-LAYOUT-DIR OUTPUT.sqsh COMMAND [ARG...]
-import Foundation
+import Glibc
+import HuskCore
 import HuskOCI
 import HuskRuntime
 import HuskSquash
+import HuskTrust
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 4 else {
-    FileHandle.standardError.write(Data("usage: husk-example OCI-LAYOUT-DIR OUTPUT.sqsh COMMAND [ARG...]\n".utf8))
+    StandardStream.writeError("usage: husk-example OCI-LAYOUT-DIR OUTPUT.sqsh COMMAND [ARG...]\n")
     exit(2)
 }
 do {
@@ -28,6 +30,6 @@ do {
     print("husk-example: \(container.image.name) exited with status \(status)")
     exit(status)
 } catch {
-    FileHandle.standardError.write(Data("husk-example: \(error)\n".utf8))
+    StandardStream.writeError("husk-example: \(error)\n")
     exit(1)
 }

@@ -81,6 +81,21 @@ public enum FilePath {
         return dir.isEmpty ? "/" : dir
     }
 
+    /// `path` and its missing parents, made with `mode` (mkdir -p).
+    public static func makeDirectories(_ path: String, mode: mode_t) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, mode) != 0 && errno != EEXIST { throw HuskError.io(errno, prefix, doing: "cannot create") }
+        }
+        guard isDirectory(path) else { throw HuskError.io(ENOTDIR, path, doing: "cannot create") }
+    }
+
+    /// What follows the last `/` (the path itself when it has none).
+    public static func lastComponent(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+    }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }

@@ -17,9 +17,15 @@ public struct HuskPaths: Equatable, Sendable {
     /// user's own), else the scratch directory: instance state (small).
     public var runtime: String
 
+    /// `$HOME`, else the password database's home directory, else `/`.
+    public static func home(environment: [String: String]) -> String {
+        environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_dir) } ?? "/"
+    }
+
     public init(environment: [String: String]) {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        let home = value("HOME") ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_dir) } ?? "/"
+        let home = Self.home(environment: environment)
         cache = value("HUSK_CACHEDIR") ?? ApptainerVariables.cacheDirectory(host: environment)
             ?? (value("XDG_CACHE_HOME") ?? home + "/.cache") + "/husk"
         config = (value("XDG_CONFIG_HOME") ?? home + "/.config") + "/husk"

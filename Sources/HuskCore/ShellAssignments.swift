@@ -245,7 +245,7 @@ extension ShellAssignments {
 
         static func shorten(_ text: String) -> String {
             let line = String(text.split(separator: "\n", omittingEmptySubsequences: true).first ?? "")
-                .trimmingCharacters(in: " \t")
+                .trimming(" \t")
             return line.count > 60 ? String(line.prefix(60)) + "…" : line
         }
 
@@ -513,11 +513,3 @@ extension ShellAssignments {
     }
 }
 
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
-}

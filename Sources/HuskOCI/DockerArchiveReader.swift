@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 
 /// Reads the `docker save`/`podman save` format: `manifest.json` naming a

@@ -25,9 +25,9 @@ public enum ImageReference: Hashable, Sendable, CustomStringConvertible {
 
     public init(parsing text: String) throws {
         func split(_ rest: String, transport: String) throws -> (String, Selector?) {
-            if let at = rest.range(of: "@", options: .backwards), rest[at.upperBound...].contains(":") {
-                let digest = try Digest(parsing: String(rest[at.upperBound...]))
-                return (String(rest[..<at.lowerBound]), .digest(digest))
+            if let at = rest.lastIndex(of: "@"), rest[rest.index(after: at)...].contains(":") {
+                let digest = try Digest(parsing: String(rest[rest.index(after: at)...]))
+                return (String(rest[..<at]), .digest(digest))
             }
             if let colon = rest.firstIndex(of: ":") {
                 let tag = String(rest[rest.index(after: colon)...])

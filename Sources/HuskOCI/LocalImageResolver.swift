@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 
 /// Resolves the local transports (`oci:`, `oci-archive:`, `docker-archive:`)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 import HuskOCI
 
@@ -115,7 +116,7 @@ public final class BlobCache: BlobStore, @unchecked Sendable {
         if let digest = reference.digest { return digest }
         guard let tag = reference.tag,
               let text = try? String(contentsOfFile: refPath(reference, tag: tag), encoding: .utf8) else { return nil }
-        return try? Digest(parsing: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return try? Digest(parsing: text.trimmingWhitespace)
     }
 
     public static func writeAtomically(_ bytes: [UInt8], to file: String) throws {

@@ -1,8 +1,11 @@
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 import HuskOCI
+import Logging
 import NIOCore
+import NIOHTTP1
 
 extension BlobCache {
     /// Takes the blob's lock without blocking a thread: polls, and says once

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 import HuskOCI
 
@@ -25,7 +26,7 @@ public struct CredentialStore: Sendable {
 
     public init(environment: [String: String]) {
         huskFile = Self.configDirectory(environment: environment) + "/auth.json"
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = HuskPaths.home(environment: environment)
         let docker = environment["DOCKER_CONFIG"] ?? ""
         dockerFile = (docker.isEmpty ? "\(home)/.docker" : docker) + "/config.json"
     }
@@ -79,7 +80,8 @@ public struct CredentialStore: Sendable {
     private func write(_ document: [String: Any]) throws {
         let directory = FilePath.directory(of: huskFile)
         try PrivateDirectory.prepare(directory, what: "Husk's credentials")
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        guard let json = JSONValue(document) else { throw HuskError(.invalidManifest, "\(huskFile): cannot write these credentials") }
+        let data = try json.encoded(pretty: true)
         // Created 0600 under a temp name, so the secret is never readable by
         // others, not even for a moment, and a crash leaves the old file.
         let temporary = "\(huskFile).tmp-\(getpid())"
@@ -100,7 +102,7 @@ public struct CredentialStore: Sendable {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw HuskError(.io, "cannot read \(file) (check its permissions)")
         }
-        guard let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let document = JSONValue.parse(Array(data))?.any as? [String: Any] else {
             throw HuskError(.invalidManifest, "\(file) is not valid JSON (fix or remove it)")
         }
         return document

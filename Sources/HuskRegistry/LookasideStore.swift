@@ -1,7 +1,8 @@
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
 import HuskCore
 import NIOCore
+import NIOHTTP1
 
 /// A lookaside signature store, as containers' registries.d configures one
 /// (`lookaside`, once `sigstore`) and `skopeo copy --sign-by` fills: the

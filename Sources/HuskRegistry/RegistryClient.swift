@@ -1,6 +1,8 @@
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Bearer tokens by scope, fetched once however many requests want them at
 /// the same time (parallel layer downloads share one token request).

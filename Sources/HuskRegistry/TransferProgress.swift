@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import HuskCore
 import NIOConcurrencyHelpers
 
 /// Per-blob progress lines on a terminal (bytes, rate, ETA), redrawn in
@@ -71,7 +73,7 @@ public final class TransferProgress: Sendable {
             text += "\r\u{1B}[2K" + Self.line(item, now: now) + "\n"
         }
         state.drawnLines = state.order.count
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardStream.writeError(text)
     }
 
     static func line(_ item: Item, now: Date) -> String {
@@ -91,6 +93,6 @@ public final class TransferProgress: Sendable {
         var value = Double(count)
         var unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+        return unit == 0 ? "\(count) B" : "\(NumberText.oneDecimal(value)) \(units[unit])"
     }
 }

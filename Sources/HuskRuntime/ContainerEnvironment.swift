@@ -182,9 +182,9 @@ public struct ContainerEnvironment {
     public static func parseEnvFile(_ text: String, path: String) throws -> [(String, String)] {
         var result: [(String, String)] = []
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = raw.trimmingCharacters(in: " \t\r")
+            var line = raw.trimming(" \t\r")
             if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: " \t") }
+            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimming(" \t") }
             guard line.contains("=") else {
                 throw HuskError(.usage, "\(path):\(number + 1): expected NAME=VALUE, found \"\(line)\"")
             }
@@ -201,11 +201,3 @@ public struct ContainerEnvironment {
     }
 }
 
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
-}

@@ -1,6 +1,8 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 import HuskSquash
+import Logging
 
 /// Extract mode (DESIGN.md §3): the image is extracted once into
 /// `$TMPDIR/husk-$UID/rootfs/KEY` and reused. That directory is checked

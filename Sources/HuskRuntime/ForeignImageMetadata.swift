@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskOCI
 
@@ -26,7 +26,7 @@ enum ForeignImageMetadata {
             do {
                 metadata = try JSONDecoder().decode(CharliecloudMetadata.self, from: Data(bytes))
             } catch {
-                throw HuskError(.invalidImage, "\(image): /ch/metadata.json is not Charliecloud's metadata (\(error.localizedDescription)); rebuild the image with ch-image or convert it")
+                throw HuskError(.invalidImage, "\(image): /ch/metadata.json is not Charliecloud's metadata (\(error)); rebuild the image with ch-image or convert it")
             }
             var env = metadata.env.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
             if env == nil, let bytes = try readFile("ch/environment") {

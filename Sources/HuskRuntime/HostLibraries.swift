@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 
 /// The host's files and programs as host-library discovery sees them;
@@ -74,22 +75,10 @@ public struct HostProbe {
 
     /// Runs a host program (stdin and stderr /dev/null, LC_ALL=C), killed after 10 s.
     static func runProgram(_ program: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LC_ALL": "C"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let deadline = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 10, execute: deadline)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        deadline.cancel()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        guard let process = try? ChildProcess.run(program, arguments, environment: [
+            "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LC_ALL": "C"], timeout: 10),
+            process.succeeded else { return nil }
+        return String(decoding: process.output, as: UTF8.self)
     }
 }
 
@@ -195,7 +184,7 @@ public enum HostLibraries {
         if let cli = probe.which("nvidia-container-cli"),
            let output = probe.run(cli, ["list", "--libraries", "--binaries"]) {
             source = "nvidia-container-cli"
-            for line in output.split(separator: "\n").map({ $0.trimmingCharacters(in: " \t") }) where line.hasPrefix("/") {
+            for line in output.split(separator: "\n").map({ $0.trimming(" \t") }) where line.hasPrefix("/") {
                 let base = String(line.split(separator: "/").last ?? "")
                 if base.contains(".so") {
                     libraries.append((probe.elf(line)?.soname ?? base, line))
@@ -207,7 +196,7 @@ public enum HostLibraries {
             libraries = ldconfigMatches(probe, nvidiaLibraries)
             binaries = nvidiaBinaries.compactMap { probe.which($0) }
         }
-        let nodes = probe.list("/dev").filter { name in nvidiaDevices.contains { name.range(of: $0, options: .regularExpression) != nil } }
+        let nodes = probe.list("/dev").filter { name in nvidiaDevices.contains { (try? Regex($0)).map { name.firstMatch(of: $0) != nil } ?? false } }
             .map { "/dev/" + $0 }.filter(probe.isCharacterDevice)
         guard !libraries.isEmpty else {
             var set = HostLibrarySet()
@@ -288,11 +277,11 @@ public enum HostLibraries {
     public static func parseLdconfig(_ text: String, machine: String) -> [(name: String, path: String)] {
         let tag = abiTag(machine)
         return text.split(separator: "\n").compactMap { raw in
-            let line = raw.trimmingCharacters(in: " \t")
-            guard let arrow = line.range(of: " => "), let open = line.firstIndex(of: "("),
+            let line = raw.trimming(" \t")
+            guard let arrow = line.firstRange(of: " => "), let open = line.firstIndex(of: "("),
                   open < arrow.lowerBound else { return nil }
-            let name = line[..<open].trimmingCharacters(in: " ")
-            let flags = line[line.index(after: open)..<arrow.lowerBound].trimmingCharacters(in: " )").split(separator: ",")
+            let name = line[..<open].trimming(" ")
+            let flags = line[line.index(after: open)..<arrow.lowerBound].trimming(" )").split(separator: ",")
             let path = String(line[arrow.upperBound...])
             if let tag, !flags.contains(where: { $0 == tag }) { return nil }
             if tag == nil, flags.count > 1 { return nil }
@@ -466,7 +455,7 @@ public enum HostLibraries {
         let origin = String(file[..<(file.lastIndex(of: "/") ?? file.startIndex)])
         func expand(_ list: String?) -> [String] {
             (list ?? "").split(separator: ":").map {
-                $0.replacingOccurrences(of: "${ORIGIN}", with: origin).replacingOccurrences(of: "$ORIGIN", with: origin)
+                String($0).replacing("${ORIGIN}", with: origin).replacing("$ORIGIN", with: origin)
             }
         }
         let triplet = multiarchTriplet(probe.machine)

@@ -1,8 +1,10 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 import HuskOCI
 import HuskSquash
 import HuskTrust
+import Logging
 
 /// Converted images in `${HUSK_CACHEDIR}/images/<manifest-hex>.sqsh`
 /// (DESIGN.md §4). One job converts while the others on the node, or on

@@ -1,5 +1,7 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
+import Logging
 
 /// This user's image server on this node (husk-starter's server.c): the
 /// first run of an image mounts it and keeps it, with its user and mount

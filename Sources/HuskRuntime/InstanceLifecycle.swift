@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 
 /// Starting and stopping instances (`husk instance start|stop`) as library calls.
@@ -24,7 +25,7 @@ extension InstanceStore {
         }
         try waitUntilRunning(pid: pid, name: name)
         let state = InstanceState(name: name, pid: pid, startTime: started, image: planner.image.path, command: command,
-                                  created: ISO8601DateFormatter().string(from: Date()), fakeroot: planner.options.fakeroot)
+                                  created: NumberText.utcTime(time(nil)), fakeroot: planner.options.fakeroot)
         try save(state)
         return state
     }

@@ -1,9 +1,11 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 import HuskOCI
 import HuskSquash
 import HuskSystem
 import HuskTrust
+import Logging
 
 /// Builds the `LaunchPlan` for one container: identity, filesystem, working
 /// directory, environment and command (DESIGN.md §3).
@@ -278,10 +280,9 @@ public struct LaunchPlanner {
         }
         for (source, _) in pairs {
             do {
-                try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw HuskError(.io, "--workdir \(workdir): cannot create \(source): \(error.localizedDescription)")
+                try FilePath.makeDirectories(source, mode: 0o700)
+            } catch let error as HuskError {
+                throw HuskError(.io, "--workdir \(workdir): \(error.message)")
             }
         }
         return pairs.map { .init(source: $0.0, destination: $0.1, readOnly: false) }

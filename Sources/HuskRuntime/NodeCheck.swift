@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CHuskShim
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskTrust
 
@@ -404,7 +404,7 @@ public struct NodeCheck: Sendable {
             value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f %@", value, units[unit])
+        return unit == 0 ? "\(bytes) bytes" : "\(NumberText.oneDecimal(value)) \(units[unit])"
     }
 
     // MARK: - 6. site policy
@@ -483,7 +483,7 @@ public struct NodeCheck: Sendable {
         let fix = "a kernel with seccomp filters (CONFIG_SECCOMP_FILTER); meanwhile husk run --security seccomp=unconfined"
         let field = read("/proc/self/status", limit: 1 << 16)?.split(separator: "\n")
             .first { $0.hasPrefix("Seccomp:") }
-            .map { $0.dropFirst("Seccomp:".count).trimmingCharacters(in: .whitespaces) }
+            .map { $0.dropFirst("Seccomp:".count).trimming(" \t") }
         guard let field else {
             return NodeCheckResult(check: "seccomp", status: .fail,
                                    detail: "no Seccomp field in /proc/self/status: this kernel has no seccomp", fix: fix)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 
 /// `--overlay DIR[:ro]`: directories layered over the image. One may be
@@ -28,17 +29,15 @@ public struct OverlayOption: Equatable, Sendable {
         }
         guard !path.isEmpty else { throw HuskError(.usage, "--overlay \"\(spec)\": use DIR or DIR:ro") }
         let absolute = BindOption.normalize(path.hasPrefix("/") ? path : currentDirectory + "/" + path)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
+        guard FilePath.exists(absolute) else {
             throw HuskError(.usage, "--overlay \(path): no such directory: create it first (mkdir \(path))")
         }
-        guard isDirectory.boolValue else {
+        guard FilePath.isDirectory(absolute) else {
             throw HuskError(.usage, "--overlay \(path) is not supported: Husk takes a directory as an overlay (mounting an ext3, squashfs or SIF overlay image needs root); use mkdir DIR and --overlay DIR")
         }
         if readOnly {
             let upper = absolute + "/upper"
-            self.readOnly.append(FileManager.default.fileExists(atPath: upper, isDirectory: &isDirectory)
-                                 && isDirectory.boolValue ? upper : absolute)
+            self.readOnly.append(FilePath.isDirectory(upper) ? upper : absolute)
         } else {
             if let writable, writable != absolute {
                 throw HuskError(.usage, "--overlay \(path): \(writable) is the writable overlay already; only one can be (add :ro to the others)")

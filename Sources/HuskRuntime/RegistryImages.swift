@@ -1,9 +1,10 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskOCI
 import HuskRegistry
 import HuskSquash
 import HuskTrust
+import Logging
 
 /// When `run|exec|shell docker://REF` asks the registry (Docker's `--pull`).
 public enum PullPolicy: String, CaseIterable, Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Husk started inside a Slurm job (`SLURM_JOB_ID` is set).
 public enum SlurmJob {

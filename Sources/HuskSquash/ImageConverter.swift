@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 import HuskOCI
 
@@ -100,7 +101,7 @@ public enum ImageConverter {
         // does not declare) is detected and decompressed by libarchive.
         // ISA-L inflates (and the digest is checked) on a prefetching thread.
         guard layer.descriptor.mediaType.hasSuffix("gzip") else { return source }
-        return PrefetchingSource(GzipInflatingSource(source, what: name(of: index, in: image)))
+        return try PrefetchingSource(GzipInflatingSource(source, what: name(of: index, in: image)))
     }
 
     private static func read(_ source: ByteSource, name: String,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 
 /// Decodes the JSON files in an image's `/.husk/` (DESIGN.md §2). These bytes

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 
 /// Runs another source (file read, digest check, gzip inflate) on its own
@@ -22,15 +23,18 @@ final class PrefetchingSource: ByteSource {
     private var current: Chunk?
     private var position = 0
 
-    init(_ inner: ByteSource, chunkSize: Int = Chunk.hugePage, depth: Int = 32) {
+    init(_ inner: ByteSource, chunkSize: Int = Chunk.hugePage, depth: Int = 32) throws {
         pipe = Pipe(depth: depth)
         let pipe = self.pipe
         let box = UncheckedSource(inner)
-        let thread = Thread {
-            Self.produce(from: box.source, into: pipe, chunkSize: chunkSize)
+        do {
+            try ConditionLock.startThread(name: "husk-prefetch") {
+                Self.produce(from: box.source, into: pipe, chunkSize: chunkSize)
+            }
+        } catch {
+            pipe.producerExited()  // deinit waits for a producer that never started
+            throw error
         }
-        thread.name = "husk-prefetch"
-        thread.start()
     }
 
     deinit {
@@ -109,7 +113,7 @@ final class PrefetchingSource: ByteSource {
 
     /// A bounded queue of chunks between one producer and one consumer.
     private final class Pipe: @unchecked Sendable {
-        private let condition = NSCondition()
+        private let condition = ConditionLock()
         private var chunks: [Chunk] = []
         /// Chunks the consumer is done with, for the producer to refill.
         private var spare: [Chunk] = []

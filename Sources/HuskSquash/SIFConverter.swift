@@ -1,5 +1,7 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
+import Logging
 
 /// `husk convert sif:FILE OUT.sqsh`: a Husk image from a SIF file's primary
 /// partition. Every entry of the partition is kept (owners, modes, times,

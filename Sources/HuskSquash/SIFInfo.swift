@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 
 /// What `husk inspect` shows of a SIF file: its header, every data object

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 
 /// What a Singularity/Apptainer image keeps in `/.singularity.d` (its
@@ -70,16 +71,15 @@ public struct SingularityMetadata: Sendable {
     /// `/.singularity.d/labels.json`: a JSON object; values that are not
     /// strings are shown as JSON.
     public static func labels(from bytes: [UInt8], image: String) throws -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]),
-              let dictionary = object as? [String: Any] else {
+        guard let dictionary = JSONValue.parse(bytes)?.object else {
             throw HuskError(.invalidImage, "\(image): /\(directory)/labels.json is not a JSON object; rebuild the image")
         }
         var labels: [String: String] = [:]
         for (key, value) in dictionary {
-            if let text = value as? String {
+            if let text = value.string {
                 labels[key] = text
-            } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
-                labels[key] = String(decoding: data, as: UTF8.self)
+            } else if let json = try? value.encoded() {
+                labels[key] = String(decoding: json, as: UTF8.self)
             }
         }
         return labels

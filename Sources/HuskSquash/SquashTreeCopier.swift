@@ -1,6 +1,7 @@
 import CLibSquashFS
 import Glibc
 import HuskCore
+import Logging
 
 /// Copies the tree of one squashfs into the writer's tree for another: every
 /// entry with its owner, mode and time, file data streamed block by block,

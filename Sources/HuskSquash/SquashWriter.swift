@@ -2,6 +2,7 @@ import CHuskShim
 import CLibSquashFS
 import Glibc
 import HuskCore
+import Logging
 
 /// Writes one squashfs file with libsquashfs: file data goes through the
 /// multithreaded block processor as it streams in (`FileDataSink`); the

@@ -1,5 +1,6 @@
 import CLibSeccomp
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 
 /// A seccomp profile in the JSON format of Docker, Podman and the OCI

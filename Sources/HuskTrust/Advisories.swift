@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 
 /// Security advisories in the OSV format (https://ossf.github.io/osv-schema),
@@ -29,11 +29,11 @@ public struct Advisory: Decodable, Sendable {
 
     /// Every `*.json` file under `directory` (one advisory each, or an array).
     public static func load(directory: String) throws -> [Advisory] {
-        guard let walker = FileManager.default.enumerator(atPath: directory) else {
+        guard FilePath.isDirectory(directory), let walker = try? FileManager.default.subpathsOfDirectory(atPath: directory) else {
             throw HuskError(.notFound, "\(directory): no such directory of OSV advisories")
         }
         var advisories: [Advisory] = []
-        for case let relative as String in walker where relative.hasSuffix(".json") {
+        for relative in walker.sorted() where relative.hasSuffix(".json") {
             let path = directory + "/" + relative
             guard let data = FileManager.default.contents(atPath: path) else { continue }
             do {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskOCI
 import HuskSquash
@@ -35,17 +35,15 @@ public enum Audit {
     public static func images(in paths: [String]) throws -> [String] {
         var found: [String] = []
         for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            guard FilePath.exists(path) else {
                 throw HuskError(.notFound, "\(path): no such file or directory to audit")
             }
-            guard isDirectory.boolValue else {
+            guard FilePath.isDirectory(path) else {
                 found.append(path)
                 continue
             }
-            let walker = FileManager.default.enumerator(atPath: path)
-            while let relative = walker?.nextObject() as? String {
-                if relative.hasSuffix(".sqsh") { found.append(path + "/" + relative) }
+            for relative in (try? FileManager.default.subpathsOfDirectory(atPath: path)) ?? [] where relative.hasSuffix(".sqsh") {
+                found.append(path + "/" + relative)
             }
         }
         return found.sorted()

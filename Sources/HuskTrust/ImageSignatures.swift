@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskSquash
 
@@ -43,7 +43,7 @@ public enum ImageSignatures {
         let payload = Payload(type: Payload.kind,
                               squashfsDigest: try SignatureTrailer.squashfsDigest(path: path, bytesUsed: bytesUsed),
                               squashfsBytes: bytesUsed, manifestDigest: manifest,
-                              signedAt: ISO8601DateFormatter().string(from: date))
+                              signedAt: NumberText.utcTime(Int(date.timeIntervalSince1970)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bytes = Array(try encoder.encode(payload))

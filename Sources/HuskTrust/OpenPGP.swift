@@ -1,5 +1,5 @@
 import CGPGME
-import Foundation
+import FoundationEssentials
 import HuskCore
 
 /// OpenPGP signatures through GnuPG's GPGME (never hand-written). One key
@@ -71,12 +71,8 @@ public final class OpenPGP {
         gpgme_release(context)
         if let home = temporaryHome {
             // gpg may have started an agent there; end it, then remove the home.
-            let kill = Process()
-            kill.executableURL = URL(fileURLWithPath: "/usr/bin/gpgconf")
-            kill.arguments = ["--homedir", home, "--kill", "all"]
-            kill.standardOutput = FileHandle.nullDevice
-            kill.standardError = FileHandle.nullDevice
-            if (try? kill.run()) != nil { kill.waitUntilExit() }
+            _ = try? ChildProcess.run("/usr/bin/gpgconf", ["--homedir", home, "--kill", "all"],
+                                      environment: ProcessInfo.processInfo.environment, timeout: 30)
             try? FileManager.default.removeItem(atPath: home)
         }
     }

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
+import Logging
 
 /// The OS packages an image holds (DESIGN.md §5), read from its package
 /// databases when it is converted and kept in `/.husk/packages.json`, so an
@@ -121,7 +122,7 @@ public struct PackageInventory: Codable, Equatable, Sendable {
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: equals)...].trimming(" \t")
             if value.count >= 2, let quote = value.first, quote == "\"" || quote == "'", value.last == quote {
                 value = String(value.dropFirst().dropLast())
             }
@@ -142,7 +143,7 @@ public struct PackageInventory: Codable, Equatable, Sendable {
                 // "openssl" or "openssl (3.0.11-1~deb12u2)"
                 let parts = field.split(separator: " ", maxSplits: 1)
                 source = String(parts[0])
-                if parts.count == 2 { sourceVersion = parts[1].trimmingCharacters(in: ["(", ")", " "]) }
+                if parts.count == 2 { sourceVersion = parts[1].trimming("() ") }
             }
             return Package(type: "deb", name: name, version: version, architecture: fields["Architecture"],
                            source: source, sourceVersion: sourceVersion)
@@ -166,14 +167,14 @@ public struct PackageInventory: Codable, Equatable, Sendable {
         var current: [String: String] = [:]
         var last: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.trimmingCharacters(in: .whitespaces).isEmpty {
+            if line.trimming(" \t").isEmpty {
                 if !current.isEmpty { result.append(current) }
                 current = [:]
                 last = nil
                 continue
             }
             if line.first == " " || line.first == "\t" {
-                if let key = last { current[key, default: ""] += "\n" + line.trimmingCharacters(in: .whitespaces) }
+                if let key = last { current[key, default: ""] += "\n" + line.trimming(" \t") }
                 continue
             }
             guard let index = line.firstIndex(of: separator) else { continue }
@@ -181,7 +182,7 @@ public struct PackageInventory: Codable, Equatable, Sendable {
             if let keyLength, key.count != keyLength { continue }
             // The first value wins: a repeated key is malformed, not an override.
             if current[key] == nil {
-                current[key] = line[line.index(after: index)...].trimmingCharacters(in: .whitespaces)
+                current[key] = line[line.index(after: index)...].trimming(" \t")
             }
             last = key
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 
 /// The RPM database of an image (Fedora, RHEL and its rebuilds, Amazon
@@ -54,7 +55,7 @@ enum RPMDatabase {
         let copy = try FilePath.makeUniqueDirectory(prefix: "\(temporary)/husk-rpmdb-")
         defer { try? FileManager.default.removeItem(atPath: copy) }
         let directory = FilePath.directory(of: path)
-        for name in [(path as NSString).lastPathComponent, sqliteLog] {
+        for name in [FilePath.lastComponent(of: path), sqliteLog] {
             guard let bytes = files["\(directory)/\(name)"] else { continue }
             guard FileManager.default.createFile(atPath: "\(copy)/\(name)", contents: Data(bytes),
                                                  attributes: [.posixPermissions: 0o600]) else {
@@ -68,31 +69,24 @@ enum RPMDatabase {
     /// Runs the reader with a bare environment (librpm reads no user's
     /// macros), returns its output or throws its one-line complaint.
     private static func run(_ helper: String, arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: helper)
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        let process: ChildProcess
+        do {
+            process = try ChildProcess.run(helper, arguments, environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C"],
+                                           captureErrors: true)
+        } catch {
             throw HuskError(.notFound, "cannot run \(helper): \(error)")
         }
-        // Errors are one line: reading stdout to its end first cannot block.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            var reason = String(decoding: stderr, as: UTF8.self)
+        switch process.termination {
+        case .exited(0):
+            return String(decoding: process.output, as: UTF8.self)
+        case .exited(let status):
+            var reason = String(decoding: process.errorOutput, as: UTF8.self)
                 .split(separator: "\n").first.map(String.init) ?? ""
             if reason.hasPrefix("husk-rpmdb: ") { reason.removeFirst("husk-rpmdb: ".count) }
-            if process.terminationReason == .uncaughtSignal {
-                reason = "librpm was killed by signal \(process.terminationStatus)"
-            }
-            throw HuskError(.invalidImage, reason.isEmpty ? "librpm failed (exit \(process.terminationStatus))" : reason)
+            throw HuskError(.invalidImage, reason.isEmpty ? "librpm failed (exit \(status))" : reason)
+        case .signaled(let signal):
+            throw HuskError(.invalidImage, "librpm was killed by signal \(signal)")
         }
-        return String(decoding: stdout, as: UTF8.self)
     }
 
     /// `NAME EPOCH VERSION RELEASE ARCH SOURCERPM`, tab-separated. The

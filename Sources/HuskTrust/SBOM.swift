@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HuskCore
 
 /// A software bill of materials for an image, from its recorded inventory
@@ -39,9 +39,8 @@ public struct SBOM {
 
     public func encoded(_ format: Format) throws -> [UInt8] {
         let object: [String: Any] = format == .spdxJSON ? spdx() : cycloneDX()
-        let data = try JSONSerialization.data(withJSONObject: object,
-                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        return Array(data) + [0x0a]
+        guard let document = JSONValue(object) else { throw HuskError(.io, "the SBOM holds a value JSON cannot") }
+        return try document.encoded(pretty: true, escapingSlashes: false) + [0x0a]
     }
 
     var timestamp: String {
@@ -81,7 +80,7 @@ public struct SBOM {
             ]
             if let source = package.source, source != package.name {
                 entry["sourceInfo"] = "built from source package \(source) \(package.sourceVersion ?? "")"
-                    .trimmingCharacters(in: .whitespaces)
+                    .trimming(" \t")
             }
             packages.append(entry)
             relationships.append(["spdxElementId": "SPDXRef-Image", "relationshipType": "CONTAINS",
@@ -172,7 +171,7 @@ public struct SBOM {
             if c.isASCII && (c.isLetter || c.isNumber || ".-_~".contains(c)) {
                 out.append(c)
             } else {
-                out += String(format: "%%%02X", byte)
+                out += "%" + NumberText.hex(byte, digits: 2)
             }
         }
         return out

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskRegistry
 import HuskRuntime
@@ -34,13 +34,11 @@ struct CacheList: ParsableCommand {
             return
         }
         print("KIND     DIGEST        SIZE        MODIFIED              SOURCE")
-        let format = ISO8601DateFormatter()
-        format.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime]
         for entry in entries {
-            let kind = entry.kind.padding(toLength: 8, withPad: " ", startingAt: 0)
+            let kind = entry.kind.padded(toWidth: 8)
             let digest = String(entry.digest.dropFirst(7).prefix(12))
-            let size = TransferProgress.bytes(entry.size).padding(toLength: 11, withPad: " ", startingAt: 0)
-            print("\(kind) \(digest)  \(size) \(format.string(from: entry.modified))   \(entry.reference ?? "")")
+            let size = TransferProgress.bytes(entry.size).padded(toWidth: 11)
+            print("\(kind) \(digest)  \(size) \(NumberText.utcTime(Int(entry.modified.timeIntervalSince1970), separator: " ", zone: false))   \(entry.reference ?? "")")
         }
         for kind in ["image", "blob", "partial"] {
             let some = entries.filter { $0.kind == kind }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskRuntime
 
@@ -35,8 +35,8 @@ struct Check: ParsableCommand {
         } else {
             let width = results.map(\.check.count).max() ?? 0
             for result in results {
-                let status = result.status.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)
-                print("\(status) \(result.check.padding(toLength: width, withPad: " ", startingAt: 0))  \(result.detail)")
+                let status = result.status.rawValue.padded(toWidth: 4)
+                print("\(status) \(result.check.padded(toWidth: width))  \(result.detail)")
                 if let fix = result.fix {
                     print(String(repeating: " ", count: width + 7) + "fix: \(fix)")
                 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CHuskShim
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 import HuskSquash
 import Logging
@@ -47,10 +48,10 @@ struct Husk: ParsableCommand {
 
     static func fail(_ error: Error, startsContainer: Bool) -> Never {
         guard let error = error as? HuskError else { exit(withError: error) }
-        FileHandle.standardError.write(Data("husk: \(error.message)\n".utf8))
+        StandardStream.writeError("husk: \(error.message)\n")
         // The site's refusals are 1 everywhere (husk.toml(5)): a job script
         // tells "not allowed" from the command's failures and Husk's (255).
-        Foundation.exit(startsContainer && error.code != .refused ? 255 : 1)
+        Glibc.exit(startsContainer && error.code != .refused ? 255 : 1)
     }
 }
 
@@ -87,7 +88,7 @@ struct OneLineLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let prefix = event.level >= .warning ? "\(event.level): " : ""
-        FileHandle.standardError.write(Data("husk: \(prefix)\(event.message)\n".utf8))
+        StandardStream.writeError("husk: \(prefix)\(event.message)\n")
     }
 }
 

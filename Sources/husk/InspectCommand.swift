@@ -1,8 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskSquash
 import HuskTrust
+import Logging
 
 extension SBOM.Format: ExpressibleByArgument {}
 
@@ -48,10 +49,10 @@ struct Inspect: ParsableCommand {
                 HuskLog.logger.warning("\(image): the inventory leaves out \(database.database): \(database.reason)")
             }
             if let sbom {
-                let name = String((image.split(separator: "/").last ?? "image").replacingOccurrences(of: ".sqsh", with: ""))
+                let name = String((image.split(separator: "/").last ?? "image").replacing(".sqsh", with: ""))
                 let subject = SBOM.Subject(name: name, digest: info.manifestDigest ?? info.configDigest,
                                            source: info.source, created: info.created)
-                FileHandle.standardOutput.write(Data(try SBOM(subject: subject, inventory: inventory).encoded(sbom)))
+                StandardStream.writeOutput(try SBOM(subject: subject, inventory: inventory).encoded(sbom))
             } else {
                 try printPackages(inventory)
             }
@@ -79,7 +80,7 @@ struct Inspect: ParsableCommand {
     }
 
     static func text(_ info: SIFInfo) -> String {
-        func row(_ name: String, _ value: String) -> String { "\(name):".padding(toLength: 14, withPad: " ", startingAt: 0) + value }
+        func row(_ name: String, _ value: String) -> String { "\(name):".padded(toWidth: 14) + value }
         var text = [
             row("Image", info.path),
             row("Format", "SIF \(info.sifVersion), id \(info.id)"),
@@ -131,7 +132,7 @@ struct Inspect: ParsableCommand {
         }
         let widths = (0..<3).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
-            print((0..<3).map { row[$0].padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() + row[3])
+            print((0..<3).map { row[$0].padded(toWidth: widths[$0] + 2) }.joined() + row[3])
         }
     }
 
@@ -162,7 +163,7 @@ struct Inspect: ParsableCommand {
             }
         }
         lines.append(("Layers", "\(info.layers.count)"))
-        var text = lines.map { "\($0.0 + ":")".padding(toLength: 14, withPad: " ", startingAt: 0) + $0.1 }
+        var text = lines.map { "\($0.0 + ":")".padded(toWidth: 14) + $0.1 }
         text += info.layers.map { "  \($0)" }
         text.append("Env:")
         text += info.env.map { "  \($0)" }
@@ -185,6 +186,6 @@ struct Inspect: ParsableCommand {
             value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+        return unit == 0 ? "\(bytes) B" : "\(NumberText.oneDecimal(value)) \(units[unit])"
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskRuntime
 
@@ -49,10 +49,10 @@ struct InstanceList: ParsableCommand {
             try printJSON(instances)
             return
         }
-        print("NAME".padding(toLength: 20, withPad: " ", startingAt: 0) + "PID".padding(toLength: 9, withPad: " ", startingAt: 0) + "IMAGE")
+        print("NAME".padded(toWidth: 20) + "PID".padded(toWidth: 9) + "IMAGE")
         for instance in instances {
-            print(instance.name.padding(toLength: 20, withPad: " ", startingAt: 0)
-                  + "\(instance.pid)".padding(toLength: 9, withPad: " ", startingAt: 0) + instance.image)
+            print(instance.name.padded(toWidth: 20)
+                  + "\(instance.pid)".padded(toWidth: 9) + instance.image)
         }
     }
 }

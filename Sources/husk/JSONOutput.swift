@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The `--json` output of every command: pretty, keys sorted (stable for
 /// scripts and diffs), slashes as they are, dates in ISO 8601.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import HuskCore
 import HuskRegistry
 
@@ -51,7 +52,7 @@ struct Login: ParsableCommand {
             throw HuskError(.unauthorized, "login failed for \(name): unauthorized")
         }
         try settings.credentials.store(credentials, for: name)
-        if !global.quiet { FileHandle.standardError.write(Data("husk: logged in to \(name)\n".utf8)) }
+        if !global.quiet { StandardStream.writeError("husk: logged in to \(name)\n") }
     }
 
     /// `https://host:port/` or `docker://host` as users paste them → `host:port`.
@@ -106,6 +107,6 @@ struct Logout: ParsableCommand {
         guard try store.remove(name) else {
             throw HuskError(.notFound, "not logged in to \(name) (no entry in \(store.huskFile))")
         }
-        if !global.quiet { FileHandle.standardError.write(Data("husk: logged out of \(name)\n".utf8)) }
+        if !global.quiet { StandardStream.writeError("husk: logged out of \(name)\n") }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HuskCore
 import HuskRuntime
 
@@ -33,7 +33,7 @@ struct ServerList: ParsableCommand {
             try printJSON(servers)
             return
         }
-        func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        func column(_ text: String, _ width: Int) -> String { text.padded(toWidth: width) }
         print(column("KEY", 34) + column("PID", 9) + column("CONTAINERS", 12) + "IMAGE")
         for server in servers {
             print(column(server.key, 34) + column("\(server.pid)", 9) + column("\(server.containers)", 12) + server.image)

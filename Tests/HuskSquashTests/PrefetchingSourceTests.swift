@@ -8,13 +8,13 @@ import HuskCore
 
     @Test(arguments: [(1000, 1), (4096, 2), (65536, 8)])
     func bytesComeOutInOrder(chunkSize: Int, depth: Int) throws {
-        let source = PrefetchingSource(ChunkedSource(payload), chunkSize: chunkSize, depth: depth)
+        let source = try PrefetchingSource(ChunkedSource(payload), chunkSize: chunkSize, depth: depth)
         #expect(try source.readAll(what: "payload") == payload)
     }
 
     @Test func lentAndCopiedReadsInterleaveInOrder() throws {
         // libarchive borrows whole chunks; other readers copy part of one.
-        let source = PrefetchingSource(ChunkedSource(payload), chunkSize: 3000, depth: 2)
+        let source = try PrefetchingSource(ChunkedSource(payload), chunkSize: 3000, depth: 2)
         var received: [UInt8] = []
         var scratch = [UInt8](repeating: 0, count: 10)
         var small = [UInt8](repeating: 0, count: 777)
@@ -37,7 +37,7 @@ import HuskCore
         let bytes = Array(payload.prefix(200_000))
         // A digest check fails at the last byte, as a layer with a wrong digest does.
         let wrong = Digest.sha256(of: [1, 2, 3])
-        let source = PrefetchingSource(VerifyingByteSource(ChunkedSource(bytes), digest: wrong, size: nil, what: "layer"),
+        let source = try PrefetchingSource(VerifyingByteSource(ChunkedSource(bytes), digest: wrong, size: nil, what: "layer"),
                                        chunkSize: 4096, depth: 4)
         var received = 0
         var buffer = [UInt8](repeating: 0, count: 1000)
@@ -57,7 +57,7 @@ import HuskCore
     @Test func droppingTheReaderEarlyStopsTheProducer() throws {
         let inner = CountingSource(size: 64 << 20)
         do {
-            let source = PrefetchingSource(inner, chunkSize: 4096, depth: 2)
+            let source = try PrefetchingSource(inner, chunkSize: 4096, depth: 2)
             var buffer = [UInt8](repeating: 0, count: 100)
             _ = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
         }

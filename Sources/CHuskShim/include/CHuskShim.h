@@ -48,4 +48,8 @@ struct husk_node_probe {
     int finished;
 };
 int husk_probe_node(int try_fuse, struct husk_node_probe *result);
+
+/* pipe2(O_CLOEXEC) and naming the calling thread (gnu.c). */
+int husk_pipe_cloexec(int fds[2]);
+int husk_name_thread(const char *name);
 #endif
