@@ -83,7 +83,10 @@ let package = Package(
         .target(name: "CSquashFuse", dependencies: ["CLazyLibrary"],
                 cSettings: [.define("FUSE_USE_VERSION", to: "32")]),
         // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
-        .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"]),
+        // squashfuse's calls to ZSTD_decompress bind to the starter's own, which keeps its
+        // context (CSquashFuse/zstd_context.c): exported whether or not the build exports all.
+        .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"],
+                          linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=ZSTD_decompress"])]),
         // Reads an image's RPM database with librpm in a confined process of its own.
         .executableTarget(name: "husk-rpmdb", dependencies: ["CLibRPM", "CLibSeccomp"]),
         // srun --husk-image: C against Debian's libslurm-dev spank.h; Slurm provides the spank_* symbols.
