@@ -4,7 +4,8 @@ import Glibc
 import CHuskShim
 
 /// A host program run to its end (posix_spawn): standard input /dev/null,
-/// standard output captured, standard error captured or /dev/null, an
+/// standard output captured, standard error captured or /dev/null, no
+/// other descriptor of husk's, an
 /// environment of its own, and a time limit. Foundation's Process is in
 /// swift-corelibs-foundation, which links ICU into every husk start.
 public struct ChildProcess {
@@ -40,6 +41,8 @@ public struct ChildProcess {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
+        // Only 0-2: none of the descriptors husk's caller passed it (DESIGN.md §3).
+        husk_spawn_close_from(&actions, 3)
         // Husk's own signal handlers and mask are not the program's.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -49,7 +49,10 @@ struct husk_node_probe {
 };
 int husk_probe_node(int try_fuse, struct husk_node_probe *result);
 
-/* pipe2(O_CLOEXEC) and naming the calling thread (gnu.c). */
+/* pipe2(O_CLOEXEC), naming the calling thread, and closing every descriptor
+ * from FD up in a posix_spawn'd program (ACTIONS: its
+ * posix_spawn_file_actions_t) (gnu.c). */
 int husk_pipe_cloexec(int fds[2]);
 int husk_name_thread(const char *name);
+int husk_spawn_close_from(void *actions, int fd);
 #endif
