@@ -85,8 +85,11 @@ let package = Package(
         // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
         // squashfuse's calls to ZSTD_decompress bind to the starter's own, which keeps its
         // context (CSquashFuse/zstd_context.c): exported whether or not the build exports all.
+        // The Swift toolchain links every executable with libstdc++ and libm; the starter
+        // is C and uses neither, and loading libstdc++ costs 0.5 ms (Linking/as-needed).
         .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"],
-                          linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=ZSTD_decompress"])]),
+                          linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=ZSTD_decompress",
+                                                         "-L\(Context.packageDirectory)/Linking/as-needed"])]),
         // Reads an image's RPM database with librpm in a confined process of its own.
         .executableTarget(name: "husk-rpmdb", dependencies: ["CLibRPM", "CLibSeccomp"]),
         // srun --husk-image: C against Debian's libslurm-dev spank.h; Slurm provides the spank_* symbols.
@@ -107,7 +110,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["exports.map"], swiftSettings: ownImportsOnly,
         // An empty dynamic symbol table: every start is 1.5 ms shorter (exports.map says why).
-        linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/husk/exports.map"])]),
+        // libstdc++ (the Swift runtime's, TOMLKit's) linked in: loading the shared one costs
+        // every start 0.5 ms of relocations (Linking/static-libstdc++).
+        linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/husk/exports.map",
+                                       "-L\(Context.packageDirectory)/Linking/static-libstdc++"])]),
 
         // The README's library example: uses only the public API of the library targets.
         .executableTarget(name: "husk-example", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime"],

@@ -23,6 +23,14 @@ check "husk exports no symbols" sh -c '[ -z "$(nm -D --defined-only "$(command -
 # every Swift cast at start scans: husk uses FoundationEssentials only
 # (Package.swift, ownImportsOnly). A static husk would define its symbols,
 # a dynamic one refer to them.
+# Loading libstdc++.so costs a process 0.5 ms of relocations whether it
+# uses it or not: husk links it in, the C starter does not link it at all
+# (Linking/). In a build with the dynamic Swift runtime, libswiftCore loads it.
+check "husk and husk-starter do not load libstdc++ themselves" sh -c '
+    for program in "$(command -v "$1")" "$(dirname "$(command -v "$1")")/husk-starter"; do
+        readelf -d "$program" | grep -q NEEDED || exit 1
+        ! readelf -d "$program" | grep -E "NEEDED.*libstdc[+][+]" || exit 1
+    done' _ "$HUSK"
 check "husk holds no swift-corelibs-foundation (FoundationEssentials only)" sh -c '
     ! { nm "$(command -v "$1")"; nm -D "$(command -v "$1")"; } 2>/dev/null | grep -qE "[\$]s(S[Sy])?10Foundation|__CFInitialize"' _ "$HUSK"
 check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env instance policy audit sign verify check; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"

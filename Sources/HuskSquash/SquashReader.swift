@@ -186,6 +186,16 @@ public final class SquashReader {
         }
     }
 
+    /// Whether the regular file at `imagePath` keeps its tail in a fragment
+    /// block shared with other files (nil if it is no regular file).
+    func isInFragmentBlock(_ imagePath: String) throws -> Bool? {
+        try withInode(imagePath) { inode in
+            var index: UInt32 = 0, offset: UInt32 = 0
+            guard sqfs_inode_get_frag_location(inode, &index, &offset) == 0 else { return nil }
+            return index != 0xFFFF_FFFF
+        }
+    }
+
     /// The content of the regular file at `imagePath`, or nil if there is none.
     public func readFile(_ imagePath: String, limit: Int = 64 << 20) throws -> [UInt8]? {
         try withInode(imagePath) { inode in try readContent(inode, imagePath: imagePath, limit: limit) }

@@ -98,13 +98,23 @@ final class SquashWriter: FileDataSink {
 
     // MARK: data
 
+    /// Files every container start reads: the image's `/.husk/` metadata, and
+    /// the passwd and group files the container's own are made from. Their
+    /// tails get blocks of their own rather than a place in a shared fragment
+    /// block, so a start decompresses their few bytes, not 128 KiB each.
+    static func isReadByEveryStart(_ entryPath: String) -> Bool {
+        let path = entryPath.hasPrefix("/") ? String(entryPath.dropFirst()) : entryPath
+        return path.hasPrefix(SourceRecord.directory + "/") || path == "etc/passwd" || path == "etc/group"
+    }
+
     func store(_ content: FileContent, path entryPath: String,
                produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let slot = UnsafeMutablePointer<UnsafeMutablePointer<sqfs_inode_generic_t>?>.allocate(capacity: 1)
         slot.initialize(to: nil)
         inodeSlots.append(slot)
         content.dataHandle = inodeSlots.count - 1
-        try check(sqfs_block_processor_begin_file(processor, slot, nil, 0), "storing \(entryPath)", path: path)
+        let flags = Self.isReadByEveryStart(entryPath) ? UInt32(SQFS_BLK_DONT_FRAGMENT.rawValue) : 0
+        try check(sqfs_block_processor_begin_file(processor, slot, nil, flags), "storing \(entryPath)", path: path)
         var written: Int64 = 0
         try produce { chunk in
             guard chunk.count > 0 else { return }

@@ -102,6 +102,28 @@ struct TarBuilder {
         #expect(info.manifestDigest == image.manifestDigest)
     }
 
+    /// Every start reads these: each in blocks of its own, not in a shared
+    /// 128 KiB fragment block that the start would decompress whole.
+    @Test func filesEveryStartReadsAreNotInFragmentBlocks() throws {
+        var layers = sampleLayers
+        layers.append(TarBuilder.build([.file("etc/passwd", "root:x:0:0::/root:/bin/sh\n"),
+                                        .file("etc/group", "root:x:0:\n"), .file("etc/hostname", "box\n")], gzip: true))
+        let layout = try makeLayout(layers: layers)
+        defer { layout.remove() }
+        let output = layout.root + "/out.sqsh"
+        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
+        _ = try ImageConverter.convert(image, to: output, options: .init())
+        let reader = try SquashReader(path: output)
+        for path in [".husk/config.json", ".husk/source.json", "etc/passwd", "etc/group"] {
+            #expect(try reader.isInFragmentBlock(path) == false, "\(path)")
+        }
+        #expect(try reader.isInFragmentBlock("etc/hostname") == true)
+        #expect(try reader.isInFragmentBlock("etc/new") == true)
+        #expect(try reader.readFile("etc/passwd") == Array("root:x:0:0::/root:/bin/sh\n".utf8))
+        #expect(try reader.readFile("etc/group") == Array("root:x:0:\n".utf8))
+        #expect(try ImageInfo.read(path: output).cmd == ["/bin/sh"])
+    }
+
     @Test func sameInputGivesIdenticalBytesWhateverTheThreadCount() throws {
         let layout = try makeLayout(layers: sampleLayers)
         defer { layout.remove() }
