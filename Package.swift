@@ -9,15 +9,25 @@ import PackageDescription
 // start's time goes"); test-cli.sh checks that husk holds none of it.
 let ownImportsOnly: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
 
+// husk and husk-full: an empty dynamic symbol table, every start 1.5 ms shorter
+// (Sources/husk/exports.map says why), and libstdc++ (the Swift runtime's, TOMLKit's)
+// linked in: loading the shared one costs every start 0.5 ms (Linking/static-libstdc++).
+let programLinking: [LinkerSetting] = [.unsafeFlags([
+    "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/husk/exports.map",
+    "-L\(Context.packageDirectory)/Linking/static-libstdc++",
+])]
+
 let package = Package(
     name: "Husk",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Husk", targets: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem", "HuskTrust",
-                                         "HuskRuntime"]),
+                                         "HuskRuntime", "HuskPull"]),
         // The image reader alone, for Fuzz/ (its own package): building it skips the registry client.
         .library(name: "HuskImageReader", targets: ["HuskCore", "HuskOCI", "HuskSquash"]),
+        // husk starts containers and hands every other command to husk-full (Sources/husk/main.swift).
         .executable(name: "husk", targets: ["husk"]),
+        .executable(name: "husk-full", targets: ["husk-full"]),
         .executable(name: "husk-starter", targets: ["husk-starter"]),
         .executable(name: "husk-rpmdb", targets: ["husk-rpmdb"]),
         // The Slurm SPANK plugin (libhusk_spank.so) and what its tasks run.
@@ -99,21 +109,35 @@ let package = Package(
         // Site policy and package inventory (DESIGN.md §5): below HuskRuntime,
         // which enforces the policy on every run path before anything is mounted.
         .target(name: "HuskTrust", dependencies: [
-            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "CGPGME",
+            "HuskCore", "HuskOCI", "HuskSquash", "CGPGME",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ], swiftSettings: ownImportsOnly),
-        .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskSystem",
+        // Everything a container start needs, and no registry client: docker:// images come
+        // through a RemoteImages (HuskPull's RegistryImages) that the caller gives.
+        .target(name: "HuskRuntime", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "HuskSystem",
                                                     "HuskTrust", "CHuskShim"], swiftSettings: ownImportsOnly),
-        .executableTarget(name: "husk", dependencies: [
-            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskTrust", "HuskRuntime", "CHuskShim",
+        // docker:// images for the runtime, push sources and policy verdicts: the registry side.
+        .target(name: "HuskPull", dependencies: [
+            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskTrust", "HuskRuntime",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: ownImportsOnly),
+        // The command line of a container start (both programs) and what every command shares.
+        .target(name: "HuskRunCommand", dependencies: [
+            "HuskCore", "HuskRuntime", "HuskTrust", "CHuskShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["exports.map"], swiftSettings: ownImportsOnly,
-        // An empty dynamic symbol table: every start is 1.5 ms shorter (exports.map says why).
-        // libstdc++ (the Swift runtime's, TOMLKit's) linked in: loading the shared one costs
-        // every start 0.5 ms of relocations (Linking/static-libstdc++).
-        linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/husk/exports.map",
-                                       "-L\(Context.packageDirectory)/Linking/static-libstdc++"])]),
+        ], swiftSettings: ownImportsOnly),
+        // Every command (husk-full).
+        .target(name: "HuskCLI", dependencies: [
+            "HuskCore", "HuskOCI", "HuskRegistry", "HuskSquash", "HuskTrust", "HuskRuntime", "HuskPull",
+            "HuskRunCommand", "CHuskShim",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: ownImportsOnly),
+        .executableTarget(name: "husk", dependencies: ["HuskCore", "HuskRuntime", "HuskRunCommand", "CHuskShim"],
+                          exclude: ["exports.map"], swiftSettings: ownImportsOnly, linkerSettings: programLinking),
+        .executableTarget(name: "husk-full", dependencies: ["HuskCLI"], swiftSettings: ownImportsOnly,
+                          linkerSettings: programLinking),
 
         // The README's library example: uses only the public API of the library targets.
         .executableTarget(name: "husk-example", dependencies: ["HuskCore", "HuskOCI", "HuskSquash", "HuskRuntime"],
@@ -124,7 +148,7 @@ let package = Package(
         .testTarget(name: "HuskSystemTests", dependencies: ["HuskSystem"]),
         .testTarget(name: "HuskRuntimeTests", dependencies: ["HuskRuntime", "HuskSystem", "HuskSquash", "HuskOCI", "HuskTestSupport"]),
         // The CLI's own parsing (RunCommandLine against ArgumentParser).
-        .testTarget(name: "HuskCLITests", dependencies: ["husk"]),
+        .testTarget(name: "HuskCLITests", dependencies: ["HuskCLI", "HuskRunCommand"]),
         .testTarget(name: "HuskRegistryTests", dependencies: ["HuskRegistry", "HuskOCI"]),
         .testTarget(name: "HuskTrustTests", dependencies: ["HuskTrust", "HuskCore", "HuskRegistry", "HuskSquash", "HuskOCI",
                                                            "HuskTestSupport"]),

@@ -33,6 +33,17 @@ check "husk and husk-starter do not load libstdc++ themselves" sh -c '
     done' _ "$HUSK"
 check "husk holds no swift-corelibs-foundation (FoundationEssentials only)" sh -c '
     ! { nm "$(command -v "$1")"; nm -D "$(command -v "$1")"; } 2>/dev/null | grep -qE "[\$]s(S[Sy])?10Foundation|__CFInitialize"' _ "$HUSK"
+# husk starts containers and links no registry client (SwiftNIO,
+# AsyncHTTPClient, HuskRegistry): a start loads half as much. It hands
+# everything else to husk-full, arguments unchanged (Sources/husk/main.swift).
+check "husk (the program that starts containers) links no registry client" sh -c '
+    nm "$(command -v "$1")" >/dev/null && ! nm "$(command -v "$1")" 2>/dev/null | grep -qE "[\$]s(7NIOCore|15AsyncHTTPClient|12HuskRegistry)"' _ "$HUSK"
+check "husk hands other commands to husk-full, arguments unchanged" sh -c '
+    [ "$(HUSK_FULL=/bin/echo "$1" pull --quiet docker://example.org/a:1)" = "pull --quiet docker://example.org/a:1" ] &&
+    [ "$(HUSK_FULL=/bin/echo "$1" exec --help)" = "exec --help" ]' _ "$HUSK"
+check "husk hands docker:// starts to husk-full, arguments unchanged" sh -c '
+    [ "$(HUSK_FULL=/bin/echo "$1" exec -B /tmp docker://example.org/a:1 true)" = "exec -B /tmp docker://example.org/a:1 true" ]' _ "$HUSK"
+check_fails "husk-full missing: one line naming it" "HUSK_FULL=/nonexistent" env HUSK_FULL=/nonexistent "$HUSK" pull docker://example.org/a:1
 check "husk --help lists every command" sh -c 'for c in convert inspect run exec shell env instance policy audit sign verify check; do "$1" --help | grep -q "^  $c " || exit 1; done' _ "$HUSK"
 check "unknown subcommand is a usage error (non-zero)" sh -c '! "$1" frobnicate >/dev/null 2>&1' _ "$HUSK"
 check "convert without arguments is a usage error" sh -c '! "$1" convert >/dev/null 2>&1' _ "$HUSK"

@@ -33,6 +33,9 @@ status() { # expected-status title cmd...
     check "$title" sh -c '"$@" >/dev/null 2>&1; s=$?; [ "$s" -eq "$0" ] || { echo "exit status $s, expected $0"; exit 1; }' "$expected" "$@"
 }
 
+# -- the program that starts containers does it alone (husk-full is for the rest)
+out "$me" "exec: husk starts the container itself, without husk-full" env HUSK_FULL=/bin/false "$HUSK" exec -c -B /tmp:/mnt "$IMG" id -u
+
 # -- identity
 out "$me" "exec: id -u is the caller's uid" "$HUSK" exec "$IMG" id -u
 out "$mygid" "exec: id -g is the caller's gid" "$HUSK" exec "$IMG" id -g

@@ -42,7 +42,10 @@ bench_layout() {
 }
 
 # pss PIDS...: the summed proportional set size (kB; shared pages split
-# between their users) of these processes and all their descendants.
+# between their users) of these processes and all their descendants. An
+# image server and its FUSE server are not dumpable (DESIGN.md §3), so their
+# owner cannot read their PSS: their resident set size counts instead, an
+# upper bound (their shared libraries counted whole).
 pss() {
     local all=" $* " changed=1 pid ppid
     while [ $changed = 1 ]; do
@@ -52,5 +55,8 @@ pss() {
             case $all in *" $ppid "*) case $all in *" $pid "*) ;; *) all="$all$pid "; changed=1 ;; esac ;; esac
         done
     done
-    for pid in $all; do cat "/proc/$pid/smaps_rollup" 2>/dev/null; done | awk '/^Pss:/ {s += $2} END {print s + 0}'
+    for pid in $all; do
+        if [ -r "/proc/$pid/smaps_rollup" ] && grep '^Pss:' "/proc/$pid/smaps_rollup" 2>/dev/null; then continue; fi
+        grep '^VmRSS:' "/proc/$pid/status" 2>/dev/null || true
+    done | awk '/^(Pss|VmRSS):/ {s += $2} END {print s + 0}'
 }

@@ -99,20 +99,22 @@ echo "| husk --mode extract | $(ms "$(mean_of imports.json 1)") | 1.00 |"
 } >>"$out"
 
 echo "== 64 at once" >&2
-memory() { # IDLE N: total PSS in MB of N idle containers (HUSK_IDLE=IDLE)
+memory() { # IDLE|ch-run N: total PSS in MB of N idle containers (husk with HUSK_IDLE=IDLE, or ch-run)
     local pids=() i total
     "$HUSK" server stop --all >/dev/null 2>&1 || true
     # A stopped server whose last container is still ending takes no one
     # new but lives until it goes: wait, or it would be counted here.
     for _ in $(seq 100); do pgrep -u "$(id -u)" -x husk-server >/dev/null || break; sleep 0.1; done
     for i in $(seq "$2"); do
-        HUSK_IDLE=$1 "$HUSK" exec "$img" sleep 2718 &
+        if [ "$1" = ch-run ]; then ch-run "$img" -- sleep 2718 & else HUSK_IDLE=$1 "$HUSK" exec "$img" sleep 2718 & fi
         pids+=($!)
     done
     for _ in $(seq 300); do [ "$(pgrep -c -u "$(id -u)" -f "^sleep 2718")" -ge "$2" ] && break; sleep 0.1; done
     sleep 1
     # The image servers (and their FUSE servers) count too.
     total=$(pss "${pids[@]}" $(pgrep -u "$(id -u)" -x husk-server))
+    # The commands alone: what any runtime's containers hold.
+    pss $(pgrep -u "$(id -u)" -f "^sleep 2718") | awk '{printf "%.1f", $1 / 1024}' >commands-$1-$2
     echo "$(pgrep -c -u "$(id -u)" -x husk-server || true)" >servers-$1-$2
     pkill -u "$(id -u)" -f "^sleep 2718" || true
     wait 2>/dev/null || true
@@ -122,6 +124,8 @@ one=$(memory 30 1)
 many=$(memory 30 64)
 many_servers=$(cat servers-30-64)
 oneshot=$(memory 0 64)
+chrun_one=$(memory ch-run 1)
+chrun_many=$(memory ch-run 64)
 cat >many.sh <<'EOF'
 #!/bin/bash
 # many.sh husk|one-shot|ch-run: 64 concurrent `true` in the image.
@@ -148,7 +152,8 @@ echo
 echo "| | husk (servers) | husk, HUSK_IDLE=0 | ch-run |"
 echo "|---|---:|---:|---:|"
 echo "| image servers for 64 idle containers | $many_servers | 0 | - |"
-echo "| total PSS, 64 idle containers | $many MB ($(ratio "$many" "$one")x one container's $one MB) | $oneshot MB | - |"
+echo "| total PSS, 64 idle containers (\`sleep\`; image servers by their RSS) | $many MB ($(ratio "$many" "$one")x one container's $one MB) | $oneshot MB | $chrun_many MB ($(ratio "$chrun_many" "$chrun_one")x one container's $chrun_one MB) |"
+echo "| ... of which the 64 \`sleep\` commands themselves | $(cat commands-30-64) MB | $(cat commands-0-64) MB | $(cat commands-ch-run-64) MB |"
 echo "| 64 concurrent \`exec IMG true\`, wall (mean of 5) | $(s "$(mean_of many.json 0)") | $(s "$(mean_of many.json 1)") | $(s "$(mean_of many.json 2)") |"
 echo
 echo "husk (servers) / ch-run, 64 concurrent: $(ratio "$(mean_of many.json 0)" "$(mean_of many.json 2)")x"

@@ -75,6 +75,20 @@ public final class AtomicOutputFile {
 
 /// Small path helpers (Foundation-free so the starter can share them later).
 public enum FilePath {
+    /// Small files (cache records) written whole under a temporary name and renamed.
+    public static func writeAtomically(_ bytes: [UInt8], to file: String) throws {
+        let temporary = "\(file).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw HuskError.io(errno, temporary, doing: "cannot write") }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count, rename(temporary, file) == 0 else {
+            let error = errno
+            unlink(temporary)
+            throw HuskError.io(error, file, doing: "cannot write")
+        }
+    }
+
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let dir = String(path[..<slash])

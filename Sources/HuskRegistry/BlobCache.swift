@@ -63,7 +63,7 @@ public final class BlobCache: BlobStore, @unchecked Sendable {
         let file = path(digest)
         if FilePath.exists(file) { return }
         try prepare(digest)
-        try Self.writeAtomically(bytes, to: file)
+        try FilePath.writeAtomically(bytes, to: file)
     }
 
     public func readSmall(_ digest: Digest) -> [UInt8]? {
@@ -81,7 +81,7 @@ public final class BlobCache: BlobStore, @unchecked Sendable {
         let known = origins(digest)
         guard !known.contains(line) else { return }
         try? Self.makeDirectory("\(root)/origins")
-        try? Self.writeAtomically(Array((known + [line]).suffix(16).joined(separator: "\n").utf8), to: file)
+        try? FilePath.writeAtomically(Array((known + [line]).suffix(16).joined(separator: "\n").utf8), to: file)
     }
 
     /// `REGISTRY/REPOSITORY` lines for the blob, newest last.
@@ -108,7 +108,7 @@ public final class BlobCache: BlobStore, @unchecked Sendable {
         guard let tag = reference.tag, reference.digest == nil else { return }
         let file = refPath(reference, tag: tag)
         try Self.makeDirectory(FilePath.directory(of: file))
-        try Self.writeAtomically(Array("\(digest)\n".utf8), to: file)
+        try FilePath.writeAtomically(Array("\(digest)\n".utf8), to: file)
     }
 
     /// What a tag pointed to when last pulled; a digest reference is itself.
@@ -117,18 +117,5 @@ public final class BlobCache: BlobStore, @unchecked Sendable {
         guard let tag = reference.tag,
               let text = try? String(contentsOfFile: refPath(reference, tag: tag), encoding: .utf8) else { return nil }
         return try? Digest(parsing: text.trimmingWhitespace)
-    }
-
-    public static func writeAtomically(_ bytes: [UInt8], to file: String) throws {
-        let temporary = "\(file).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw HuskError.io(errno, temporary, doing: "cannot write") }
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == bytes.count, rename(temporary, file) == 0 else {
-            let error = errno
-            unlink(temporary)
-            throw HuskError.io(error, file, doing: "cannot write")
-        }
     }
 }

@@ -12,11 +12,12 @@ public struct Container {
 
     /// IMAGE as `husk exec` takes it (a .sqsh file, a directory, oci:, oci-archive:,
     /// docker-archive:, docker:// or instance://NAME); `environment` is the
-    /// host's (HOME, TMPDIR, HUSK_* and what passes into the container).
+    /// host's (HOME, TMPDIR, HUSK_* and what passes into the container);
+    /// `registry` fetches docker:// images (HuskPull's RegistryImages).
     public init(image: String, options: RunOptions = RunOptions(),
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 currentDirectory: String = FileManager.default.currentDirectoryPath,
-                policy: SitePolicy? = nil, registry: (RegistryImages, PullPolicy)? = nil) throws {
+                policy: SitePolicy? = nil, registry: (any RemoteImages)? = nil) throws {
         let policy = try policy ?? SitePolicy.load(environment: environment)
         let cache = try PrivateDirectory.prepare(HuskPaths(environment: environment).cache, what: "the image cache")
         let opened = try RuntimeImage.open(image, cacheDirectory: cache, registry: registry, policy: policy)

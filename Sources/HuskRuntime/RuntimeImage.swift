@@ -2,7 +2,6 @@ import FoundationEssentials
 import Glibc
 import HuskCore
 import HuskOCI
-import HuskRegistry
 import HuskSquash
 import HuskTrust
 
@@ -84,17 +83,17 @@ public struct RuntimeImage {
         return lstat(self.path + "/" + path, &st) == 0
     }
 
-    /// `registry` fetches `docker://` images (with its `--pull` policy);
+    /// `registry` fetches `docker://` images (HuskPull's RegistryImages);
     /// `policy` may forbid their registry before anything is fetched.
     public static func open(_ argument: String, cacheDirectory: String,
-                            registry: (RegistryImages, PullPolicy)? = nil,
+                            registry: (any RemoteImages)? = nil,
                             policy: SitePolicy = SitePolicy()) throws -> RuntimeImage {
         var image = try resolve(argument, cacheDirectory: cacheDirectory, registry: registry, policy: policy)
         if image.reference.isEmpty { image.reference = argument }
         return image
     }
 
-    static func resolve(_ argument: String, cacheDirectory: String, registry: (RegistryImages, PullPolicy)?,
+    static func resolve(_ argument: String, cacheDirectory: String, registry: (any RemoteImages)?,
                         policy: SitePolicy) throws -> RuntimeImage {
         guard !argument.isEmpty else {
             throw HuskError(.usage, "no image given: name a .sqsh or .sif file, a directory, or a docker://, oci:, oci-archive: or docker-archive: source")
@@ -104,9 +103,10 @@ public struct RuntimeImage {
                 throw HuskError(.invalidReference, "\(argument): not a registry reference")
             }
             try policy.checkRegistry(reference.host, image: argument)
-            let (images, pullPolicy) = registry ?? (RegistryImages(cacheRoot: cacheDirectory,
-                settings: policy.registrySettings(environment: ProcessInfo.processInfo.environment), policy: policy), .missing)
-            return try openSquashfs(try images.image(reference, policy: pullPolicy))
+            guard let registry else {
+                throw HuskError(.noRegistryClient, "\(argument): this program has no registry client (husk-full and HuskPull's RegistryImages have one)")
+            }
+            return try openSquashfs(try registry.image(reference))
         }
         if argument.hasPrefix(instancePrefix) {
             let name = String(argument.dropFirst(instancePrefix.count))

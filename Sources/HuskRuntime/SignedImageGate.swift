@@ -1,7 +1,6 @@
 import FoundationEssentials
 import Glibc
 import HuskCore
-import HuskRegistry
 import HuskSquash
 import HuskTrust
 
@@ -41,7 +40,7 @@ enum SignedImageGate {
         }
         if let record {
             try? FileManager.default.createDirectory(atPath: FilePath.directory(of: record), withIntermediateDirectories: true)
-            try? BlobCache.writeAtomically(Array(good.fingerprint.utf8), to: record)
+            try? FilePath.writeAtomically(Array(good.fingerprint.utf8), to: record)
         }
     }
 

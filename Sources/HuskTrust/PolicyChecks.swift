@@ -3,7 +3,6 @@ import Glibc
 #endif
 import HuskCore
 import HuskOCI
-import HuskRegistry
 
 /// What an image is made of, as far as revocation goes: a site revokes a
 /// base image by any of these, and every image built on it is refused.
@@ -100,14 +99,5 @@ extension SitePolicy {
     static func canonicalRegistry(_ host: String) -> String {
         let name = host.lowercased()
         return ["index.docker.io", "registry-1.docker.io"].contains(name) ? RegistryReference.dockerHub : name
-    }
-}
-
-extension SitePolicy {
-    /// Registry settings with what the site allows: its plain-HTTP registries.
-    public func registrySettings(environment: [String: String]) -> RegistrySettings {
-        var settings = RegistrySettings(environment: environment)
-        settings.insecureRegistries.formUnion(insecureRegistries)
-        return settings
     }
 }

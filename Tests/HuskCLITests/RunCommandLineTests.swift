@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import Testing
-@testable import husk
+@testable import HuskCLI
+@testable import HuskRunCommand
 
 /// RunCommandLine reads husk exec|run|shell without ArgumentParser; these
 /// check that it knows exactly RunFlags' names and reads what it takes as

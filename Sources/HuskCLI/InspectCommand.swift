@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import HuskCore
+import HuskRunCommand
 import HuskSquash
 import HuskTrust
 import Logging

@@ -1,68 +1,69 @@
 import FoundationEssentials
 import HuskCore
 import HuskRuntime
+import HuskTrust
 
 /// What husk run, exec, shell, env and instance start were given before
 /// the command: RunFlags' values as plain data (help texts and names live
 /// there; husk-run(1) documents them), filled by ArgumentParser or by
 /// RunCommandLine's quick parse. Turns them, with the APPTAINER_<FLAG>
 /// variables, into RunOptions and a Container.
-struct RunArguments: Equatable {
-    var debug = false
-    var quiet = false
-    var bind: [String] = []
-    var mount: [String] = []
-    var env: [String] = []
-    var envFile: String?
-    var cleanenv = false
-    var envPassthrough: String?
-    var contain = false
-    var noHome = false
-    var home: String?
-    var pwd: String?
-    var workdir: String?
-    var scratch: [String] = []
-    var noMount: [String] = []
-    var writableTmpfs = false
-    var overlay: [String] = []
-    var fakeroot = false
-    var ignoreSubuid = false
-    var pid = false
-    var noInit = false
-    var net = false
-    var network: String?
-    var dns: [String] = []
-    var ipc = false
-    var uts = false
-    var hostname: String?
-    var containall = false
-    var compat = false
-    var noUmask = false
-    var rlimit: [String] = []
-    var security: [String] = []
-    var allowNested = false
-    var addCaps: [String] = []
-    var dropCaps: [String] = []
-    var noPrivs = false
-    var mode: RunOptions.Mode = .auto
-    var unsquash = false
-    var nv = false
-    var nvccli = false
-    var noNv = false
-    var rocm = false
-    var noRocm = false
-    var bindMPI = false
-    var app: String?
-    var pull: PullPolicy = .missing
-    var caCert: [String] = []
-    var insecure = false
+package struct RunArguments: Equatable {
+    package var debug = false
+    package var quiet = false
+    package var bind: [String] = []
+    package var mount: [String] = []
+    package var env: [String] = []
+    package var envFile: String?
+    package var cleanenv = false
+    package var envPassthrough: String?
+    package var contain = false
+    package var noHome = false
+    package var home: String?
+    package var pwd: String?
+    package var workdir: String?
+    package var scratch: [String] = []
+    package var noMount: [String] = []
+    package var writableTmpfs = false
+    package var overlay: [String] = []
+    package var fakeroot = false
+    package var ignoreSubuid = false
+    package var pid = false
+    package var noInit = false
+    package var net = false
+    package var network: String?
+    package var dns: [String] = []
+    package var ipc = false
+    package var uts = false
+    package var hostname: String?
+    package var containall = false
+    package var compat = false
+    package var noUmask = false
+    package var rlimit: [String] = []
+    package var security: [String] = []
+    package var allowNested = false
+    package var addCaps: [String] = []
+    package var dropCaps: [String] = []
+    package var noPrivs = false
+    package var mode: RunOptions.Mode = .auto
+    package var unsquash = false
+    package var nv = false
+    package var nvccli = false
+    package var noNv = false
+    package var rocm = false
+    package var noRocm = false
+    package var bindMPI = false
+    package var app: String?
+    package var pull: PullPolicy = .missing
+    package var caCert: [String] = []
+    package var insecure = false
     /// Apptainer's flags Husk ignores or refuses (ApptainerOnlyFlags).
-    var apptainerOnly = ApptainerOnlyFlags.Count()
-    var image: String
+    package var apptainerOnly = ApptainerOnlyFlags.Count()
+    package var image: String
 
-    init(image: String) { self.image = image }
+    package init(image: String) { self.image = image }
 
-    func runOptions() throws -> RunOptions {
+    package func runOptions() throws -> RunOptions {
         let host = ProcessInfo.processInfo.environment
         let variables = ApptainerFlagVariables(host: host)
         try ApptainerOnlyFlags.check(apptainerOnly, arguments: CommandLine.arguments, image: image, variables: variables)
@@ -137,18 +138,21 @@ struct RunArguments: Equatable {
         return true
     }
 
+    /// Makes the registry client for a docker:// image (and an instance of
+    /// one): husk-full sets it (HuskPull's RegistryImages). husk, which
+    /// starts containers, has none: it hands such a command to husk-full.
+    package nonisolated(unsafe) static var remoteImages: ((RunArguments, SitePolicy) throws -> any RemoteImages)?
+
     /// Sets up logging, resolves the image and makes the container. The
-    /// registry client is made for docker:// images only: a file, directory
-    /// or instance needs neither it nor a second check of the cache, which
-    /// Container prepares itself.
-    func container() throws -> Container {
+    /// registry client is made for docker:// images (and instances) only: a
+    /// file or directory needs neither it nor a second check of the cache,
+    /// which Container prepares itself.
+    package func container() throws -> Container {
         GlobalOptions.bootstrapLogging(debug: debug, quiet: quiet)
-        let policy = try RegistryFlags.sitePolicy()
-        var registry: (RegistryImages, PullPolicy)?
-        if image.hasPrefix("docker://") {
-            let settings = try RegistryFlags.settings(caCert: caCert, insecure: insecure)
-            registry = (RegistryImages(cacheRoot: try RegistryFlags.cacheRoot(), settings: settings, showProgress: !quiet,
-                                       policy: policy), pull)
+        let policy = try HuskSettings.sitePolicy()
+        var registry: (any RemoteImages)?
+        if image.hasPrefix("docker://") || image.hasPrefix("instance://"), let remoteImages = Self.remoteImages {
+            registry = try remoteImages(self, policy)
         }
         return try Container(image: image, options: try runOptions(), policy: policy, registry: registry)
     }

@@ -2,23 +2,15 @@ import FoundationEssentials
 import HuskCore
 import HuskOCI
 import HuskRegistry
+import HuskRuntime
 import HuskSquash
 import HuskTrust
 import Logging
 
-/// When `run|exec|shell docker://REF` asks the registry (Docker's `--pull`).
-public enum PullPolicy: String, CaseIterable, Sendable {
-    /// Always resolve the tag again; blobs and images already cached are reused.
-    case always
-    /// Use what the tag named when last pulled; fetch only when that is not cached.
-    case missing
-    /// Never use the network.
-    case never
-}
-
 /// `docker://REF` → a converted image in the cache: the pull, the blob
 /// cache and the conversion, as `husk pull` and `husk run docker://` share them.
-public struct RegistryImages: Sendable {
+/// As the runtime's RemoteImages, it fetches as `pull` says.
+public struct RegistryImages: RemoteImages, Sendable {
     public var cacheRoot: String
     public var settings: RegistrySettings
     public var platform: Platform?
@@ -26,16 +18,23 @@ public struct RegistryImages: Sendable {
     public var showProgress: Bool
     /// The site's: which registries, and which images (revocations).
     public var policy: SitePolicy
+    /// When a run asks the registry (`--pull`).
+    public var pull: PullPolicy
 
     public init(cacheRoot: String, settings: RegistrySettings, platform: Platform? = nil,
-                jobs: Int = 4, showProgress: Bool = false, policy: SitePolicy = SitePolicy()) {
+                jobs: Int = 4, showProgress: Bool = false, policy: SitePolicy = SitePolicy(),
+                pull: PullPolicy = .missing) {
         self.cacheRoot = cacheRoot
         self.settings = settings
         self.platform = platform
         self.jobs = jobs
         self.showProgress = showProgress
         self.policy = policy
+        self.pull = pull
     }
+
+    /// RemoteImages: the converted image for `reference`, fetched as `pull` says.
+    public func image(_ reference: RegistryReference) throws -> String { try image(reference, policy: pull) }
 
     var blobs: BlobCache { BlobCache(root: cacheRoot) }
     var images: ImageCache { ImageCache(root: cacheRoot) }
@@ -137,7 +136,7 @@ public struct RegistryImages: Sendable {
         let directory = signaturesDirectory(manifest)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (index, signature) in signatures.enumerated() {
-            try BlobCache.writeAtomically(signature, to: "\(directory)/signature-\(index + 1)")
+            try FilePath.writeAtomically(signature, to: "\(directory)/signature-\(index + 1)")
         }
     }
 

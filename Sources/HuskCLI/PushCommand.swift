@@ -2,7 +2,9 @@ import ArgumentParser
 import FoundationEssentials
 import HuskCore
 import HuskOCI
+import HuskPull
 import HuskRegistry
+import HuskRunCommand
 import HuskRuntime
 
 struct Push: ParsableCommand {
@@ -40,7 +42,7 @@ struct Push: ParsableCommand {
         let reference = try RegistryFlags.reference(destination)
         let source = try PushSource.load(self.source, platform: try platform.map { try Platform(parsing: $0) })
         let client = try RegistryClient(registry: reference.host, settings: try registry.settings())
-        let pusher = ImagePusher(jobs: try RegistryFlags.jobs(jobs), cache: BlobCache(root: try RegistryFlags.cacheRoot()))
+        let pusher = ImagePusher(jobs: try RegistryFlags.jobs(jobs), cache: BlobCache(root: try HuskSettings.cacheRoot()))
         let progress = TransferProgress(enabled: !global.quiet)
         let blobs = source.blobs, manifest = source.manifest, mediaType = source.mediaType
         let digest = try runBlocking {

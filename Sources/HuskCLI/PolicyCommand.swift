@@ -1,6 +1,8 @@
 import ArgumentParser
 import FoundationEssentials
 import HuskCore
+import HuskPull
+import HuskRunCommand
 import HuskRuntime
 import HuskTrust
 
@@ -35,9 +37,9 @@ struct PolicyCheck: ParsableCommand {
 
     func run() throws {
         global.bootstrapLogging()
-        let policy = try RegistryFlags.sitePolicy()
+        let policy = try HuskSettings.sitePolicy()
         print("policy: \(policy.path ?? "none (everything is allowed)")")
-        let cache = try RegistryFlags.cacheRoot()
+        let cache = try HuskSettings.cacheRoot()
         let registries = RegistryImages(cacheRoot: cache, settings: try registry.settings(), policy: policy)
         var failed = false
         for image in images {

@@ -3,12 +3,12 @@ import HuskRuntime
 
 /// What starts a container: the bodies of husk exec, run and shell, for
 /// both parsers (RunFlags through ArgumentParser, RunCommandLine without).
-enum ContainerCommand: String, CaseIterable {
+package enum ContainerCommand: String, CaseIterable {
     case exec, run, shell
 
     /// Becomes the container: for exec, `trailing` is the command; for run,
     /// the arguments replacing the image's Cmd; for shell, the shell's.
-    func start(_ given: RunArguments, trailing: [String], shell: String? = nil) throws -> Never {
+    package func start(_ given: RunArguments, trailing: [String], shell: String? = nil) throws -> Never {
         switch self {
         case .exec:
             guard !trailing.isEmpty else { throw HuskError(.usage, "husk exec needs a command after the image") }
@@ -35,14 +35,15 @@ enum ContainerCommand: String, CaseIterable {
 /// each, options before IMAGE, a command not starting with `-`) from a
 /// table of RunFlags' names; anything else (help, a short group such as
 /// `-ce`, an option given twice, a value starting with `-`, Apptainer-only
-/// flags, an unknown name) gives nil and ArgumentParser parses it, so its
-/// messages stay the only ones. HuskCLITests checks that the table has
-/// every name RunFlags declares and that both parsers agree.
-struct RunCommandLine: Equatable {
-    var command: ContainerCommand
-    var arguments: RunArguments
-    var trailing: [String]
-    var shell: String?
+/// flags, an unknown name) gives nil and ArgumentParser parses it (RunFlags,
+/// in husk-full: the program husk hands it over), so its messages stay the
+/// only ones. HuskCLITests checks that the table has every name RunFlags
+/// declares and that both parsers agree.
+package struct RunCommandLine: Equatable {
+    package var command: ContainerCommand
+    package var arguments: RunArguments
+    package var trailing: [String]
+    package var shell: String?
 
     enum Kind {
         case on(WritableKeyPath<RunArguments, Bool>)
@@ -78,7 +79,7 @@ struct RunCommandLine: Equatable {
         "-s": .shell, "--shell": .shell,
     ]
 
-    init(command: ContainerCommand, arguments: RunArguments, trailing: [String], shell: String? = nil) {
+    package init(command: ContainerCommand, arguments: RunArguments, trailing: [String], shell: String? = nil) {
         self.command = command
         self.arguments = arguments
         self.trailing = trailing
@@ -86,7 +87,7 @@ struct RunCommandLine: Equatable {
     }
 
     /// `argv` without the program name; nil when ArgumentParser must read it.
-    init?(_ argv: [String]) {
+    package init?(_ argv: [String]) {
         guard let name = argv.first, let command = ContainerCommand(rawValue: name) else { return nil }
         self.command = command
         arguments = RunArguments(image: "")

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import HuskCore
 import HuskRegistry
+import HuskRunCommand
 import HuskRuntime
 
 struct Cache: ParsableCommand {
@@ -27,7 +28,7 @@ struct CacheList: ParsableCommand {
 
     func run() throws {
         global.bootstrapLogging()
-        let root = try RegistryFlags.cacheRoot()
+        let root = try HuskSettings.cacheRoot()
         let entries = CacheInventory(root: root).entries()
         if json {
             try printJSON(entries)
@@ -63,7 +64,7 @@ struct CacheClean: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let age = try olderThan.map { try CacheInventory.parseDuration($0) }
-        let root = try RegistryFlags.cacheRoot()
+        let root = try HuskSettings.cacheRoot()
         let (count, bytes) = try CacheInventory(root: root).clean(olderThan: age)
         print("removed \(count) entr\(count == 1 ? "y" : "ies"), \(TransferProgress.bytes(bytes)), from \(root)")
     }

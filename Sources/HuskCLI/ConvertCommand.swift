@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import HuskCore
 import HuskOCI
+import HuskRunCommand
 import HuskSquash
 import HuskTrust
 

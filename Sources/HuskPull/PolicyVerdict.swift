@@ -1,6 +1,7 @@
 import HuskCore
 import HuskOCI
 import HuskRegistry
+import HuskRuntime
 import HuskTrust
 
 /// `husk policy check`: whether the site's policy lets an image run,
@@ -21,8 +22,10 @@ public enum PolicyVerdict {
                     try runBlocking { try await registry.vetSignatures(reference, manifest: manifest, fetch: true) }
                 }
             } else {
+                var registry = registry
+                registry.pull = .missing
                 let image = try RuntimeImage.open(argument, cacheDirectory: cacheDirectory,
-                                                  registry: (registry, .missing), policy: policy)
+                                                  registry: registry, policy: policy)
                 if let digests = image.digests { try policy.checkRevocation(of: argument, digests) }
             }
             return nil

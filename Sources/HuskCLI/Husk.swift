@@ -3,12 +3,14 @@ import CHuskShim
 import FoundationEssentials
 import Glibc
 import HuskCore
+import HuskPull
+import HuskRunCommand
 import HuskSquash
-import Logging
 
-@main
-struct Husk: ParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct Husk: ParsableCommand {
+    package init() {}
+
+    package static let configuration = CommandConfiguration(
         commandName: "husk",
         abstract: "Rootless, daemonless containers for HPC from one squashfs file.",
         discussion: """
@@ -25,9 +27,15 @@ struct Husk: ParsableCommand {
     /// the commands that run a container (DESIGN.md §3: a job script must tell
     /// Husk's failure from the command's own status 1); usage errors keep
     /// ArgumentParser's usage text and status.
-    static func main() {
+    package static func main() {
         setlocale(LC_CTYPE, "C.UTF-8")  // tar names are UTF-8 whatever the caller's locale
         husk_cleanup_install_signal_handlers()
+        // docker:// images (and instances of them) come through the registry.
+        RunArguments.remoteImages = { arguments, policy in
+            RegistryImages(cacheRoot: try HuskSettings.cacheRoot(),
+                           settings: try RegistryFlags.settings(caCert: arguments.caCert, insecure: arguments.insecure),
+                           showProgress: !arguments.quiet, policy: policy, pull: arguments.pull)
+        }
         // The start of a container skips ArgumentParser when it can (RunCommandLine).
         if let commandLine = RunCommandLine(Array(CommandLine.arguments.dropFirst())) {
             do {
@@ -48,47 +56,7 @@ struct Husk: ParsableCommand {
 
     static func fail(_ error: Error, startsContainer: Bool) -> Never {
         guard let error = error as? HuskError else { exit(withError: error) }
-        StandardStream.writeError("husk: \(error.message)\n")
-        // The site's refusals are 1 everywhere (husk.toml(5)): a job script
-        // tells "not allowed" from the command's failures and Husk's (255).
-        Glibc.exit(startsContainer && error.code != .refused ? 255 : 1)
-    }
-}
-
-/// Options every command takes.
-struct GlobalOptions: ParsableArguments {
-    @Flag(name: .long, help: "Print debugging detail to stderr.")
-    var debug = false
-
-    @Flag(name: [.short, .long], help: "Print only errors.")
-    var quiet = false
-
-    func bootstrapLogging() { Self.bootstrapLogging(debug: debug, quiet: quiet) }
-
-    static func bootstrapLogging(debug: Bool, quiet: Bool) {
-        let level: Logger.Level = debug ? .debug : (quiet ? .error : .info)
-        LoggingSystem.bootstrap { label in
-            var handler = OneLineLogHandler(label: label)
-            handler.logLevel = level
-            return handler
-        }
-    }
-}
-
-/// `husk: warning: MESSAGE` on stderr, no timestamps: these are messages for a person.
-struct OneLineLogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let prefix = event.level >= .warning ? "\(event.level): " : ""
-        StandardStream.writeError("husk: \(prefix)\(event.message)\n")
+        CommandOutcome.fail(error, startsContainer: startsContainer)
     }
 }
 

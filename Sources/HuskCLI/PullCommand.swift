@@ -2,7 +2,9 @@ import ArgumentParser
 import FoundationEssentials
 import HuskCore
 import HuskOCI
+import HuskPull
 import HuskRegistry
+import HuskRunCommand
 import HuskRuntime
 
 struct Pull: ParsableCommand {
@@ -43,10 +45,10 @@ struct Pull: ParsableCommand {
     func run() throws {
         global.bootstrapLogging()
         let reference = try RegistryFlags.reference(self.reference)
-        let images = RegistryImages(cacheRoot: try RegistryFlags.cacheRoot(), settings: try registry.settings(),
+        let images = RegistryImages(cacheRoot: try HuskSettings.cacheRoot(), settings: try registry.settings(),
                                     platform: try platform.map { try Platform(parsing: $0) },
                                     jobs: try RegistryFlags.jobs(jobs), showProgress: !global.quiet,
-                                    policy: try RegistryFlags.sitePolicy())
+                                    policy: try HuskSettings.sitePolicy())
         let pulled = try images.pull(reference, blobsOnly: blobsOnly)
         if blobsOnly {
             print(pulled.manifestDigest)

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Glibc
 import HuskCore
 import HuskRegistry
+import HuskRunCommand
 
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,9 @@ import ArgumentParser
 import FoundationEssentials
 import HuskCore
 import HuskOCI
+import HuskPull
 import HuskRegistry
+import HuskRunCommand
 import HuskRuntime
 import HuskTrust
 
@@ -25,25 +27,10 @@ struct RegistryFlags: ParsableArguments {
 
     static func settings(caCert: [String], insecure: Bool) throws -> RegistrySettings {
         let environment = ProcessInfo.processInfo.environment
-        var settings = try Self.sitePolicy().registrySettings(environment: environment)
+        var settings = try HuskSettings.sitePolicy().registrySettings(environment: environment)
         settings.caCertificates = caCert
         settings.insecure = try insecure || ApptainerFlagVariables(host: environment).isOn("no-https")
         return settings
-    }
-
-    /// The site's policy (husk.toml(5)), read once per run.
-    static func sitePolicy() throws -> SitePolicy {
-        if let loaded = loadedPolicy { return loaded }
-        let policy = try SitePolicy.load(environment: ProcessInfo.processInfo.environment)
-        loadedPolicy = policy
-        return policy
-    }
-    nonisolated(unsafe) private static var loadedPolicy: SitePolicy?
-
-    /// The image cache, created and checked (private to the user).
-    static func cacheRoot() throws -> String {
-        try PrivateDirectory.prepare(HuskPaths(environment: ProcessInfo.processInfo.environment).cache,
-                                     what: "the image cache")
     }
 
     static func reference(_ text: String) throws -> RegistryReference {

@@ -7,7 +7,7 @@ import HuskRuntime
 /// declared from that table, so a flag the table names is never an
 /// "unknown option", and hidden from --help (husk-run(1) lists them, and
 /// the README's compatibility table gives each one's reason).
-struct ApptainerOnlyFlags: ParsableArguments {
+package struct ApptainerOnlyFlags: ParsableArguments {
     @Flag(name: names(refused: true, value: false), help: .hidden)
     var refusedSwitches: Int
 
@@ -20,7 +20,9 @@ struct ApptainerOnlyFlags: ParsableArguments {
     @Option(name: names(refused: false, value: true), help: .hidden)
     var ignoredValues: [String] = []
 
-    static func flags(refused: Bool, value: Bool) -> [ApptainerFlags.Flag] {
+    package init() {}
+
+    package static func flags(refused: Bool, value: Bool) -> [ApptainerFlags.Flag] {
         ApptainerFlags.flags { status in
             switch status {
             case .refused: refused
@@ -37,17 +39,17 @@ struct ApptainerOnlyFlags: ParsableArguments {
     }
 
     /// Every flag declared here.
-    static var all: [ApptainerFlags.Flag] {
+    package static var all: [ApptainerFlags.Flag] {
         [true, false].flatMap { refused in [false, true].flatMap { flags(refused: refused, value: $0) } }
     }
 
     /// How many of these flags were given, and how many of them are refused.
-    struct Count: Equatable {
+    package struct Count: Equatable {
         var given = 0
         var refused = 0
     }
 
-    var count: Count {
+    package var count: Count {
         Count(given: refusedSwitches + ignoredSwitches + refusedValues.count + ignoredValues.count,
               refused: refusedSwitches + refusedValues.count)
     }

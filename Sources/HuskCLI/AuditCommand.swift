@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import HuskCore
+import HuskRunCommand
 import HuskTrust
 
 struct Audit: ParsableCommand {
@@ -52,14 +53,14 @@ struct Audit: ParsableCommand {
             let text = try String(contentsOfFile: file, encoding: .utf8)
             rules = try SitePolicy(parsing: text, path: file)
         } else {
-            rules = try RegistryFlags.sitePolicy()
+            rules = try HuskSettings.sitePolicy()
         }
         let advisories = try osv.map { try Advisory.load(directory: $0) } ?? []
         let keys = keyring.isEmpty ? rules.trustedKeys : keyring
         let pgp = try keys.isEmpty ? nil : OpenPGP.trusting(keyFiles: keys, scratch: try PrivateDirectory.prepare(
             HuskPaths(environment: ProcessInfo.processInfo.environment).scratch, what: "a private GnuPG home"))
         var roots = paths
-        if cache { roots.append(try RegistryFlags.cacheRoot() + "/images") }
+        if cache { roots.append(try HuskSettings.cacheRoot() + "/images") }
         let reports = try HuskTrust.Audit.images(in: roots).map {
             HuskTrust.Audit.report(image: $0, policy: rules, advisories: advisories, pgp: pgp)
         }

@@ -1,0 +1,45 @@
+// husk: the program that starts containers. It reads a container start's
+// command line (RunCommandLine) and starts it; it links no registry client,
+// argument parsing by reflection or TOML writer beyond what a start needs,
+// so that a start loads and relocates half as much (README, "Where a
+// start's time goes"). Everything else — other commands, --help, docker://
+// images, command lines only ArgumentParser reads — it hands, unchanged,
+// to husk-full beside it, the program with every command.
+import CHuskShim
+import FoundationEssentials
+import Glibc
+import HuskCore
+import HuskRunCommand
+import HuskRuntime
+
+/// Replaces this process with husk-full, same arguments and environment.
+func handOver() -> Never {
+    do {
+        let full = try HelperProgram.path("husk-full", variable: "HUSK_FULL",
+                                          environment: ProcessInfo.processInfo.environment)
+        let arguments = [full] + Array(CommandLine.arguments.dropFirst())
+        var pointers = arguments.map { strdup($0) } + [nil]
+        execv(full, &pointers)
+        CommandOutcome.fail(HuskError.io(errno, full, doing: "cannot run"), startsContainer: false)
+    } catch let error as HuskError {
+        CommandOutcome.fail(error, startsContainer: false)
+    } catch {
+        CommandOutcome.fail(HuskError(.notFound, "\(error)"), startsContainer: false)
+    }
+}
+
+setlocale(LC_CTYPE, "C.UTF-8")  // tar names are UTF-8 whatever the caller's locale
+husk_cleanup_install_signal_handlers()
+if let commandLine = RunCommandLine(Array(CommandLine.arguments.dropFirst())),
+   !commandLine.arguments.image.hasPrefix("docker://") {
+    do {
+        try commandLine.command.start(commandLine.arguments, trailing: commandLine.trailing, shell: commandLine.shell)
+    } catch let error as HuskError where error.code == .noRegistryClient {
+        handOver()  // an instance of a docker:// image: nothing has started yet
+    } catch let error as HuskError {
+        CommandOutcome.fail(error, startsContainer: true)
+    } catch {
+        CommandOutcome.fail(HuskError(.io, "\(error)"), startsContainer: true)
+    }
+}
+handOver()
