@@ -13,12 +13,12 @@ from collections import Counter
 
 LOADING = ("_dl_start", "dl_main", "_dl_sysdep_start", "_dl_relocate_object", "call_init", "_dl_map_object",
            "do_lookup_x", "_dl_lookup_symbol_x", "load_elf_binary", "bprm_execve", "__libc_start_main_impl")
-SWIFT_HUSK = ("$s11HuskRuntime", "$s10HuskSquash", "$s9HuskTrust", "$s7HuskOCI", "$s8HuskCore", "$s4husk16ContainerCommand",
-              "$s4husk12RunArguments")
+SWIFT_HUSK = ("$s11HuskRuntime", "$s10HuskSquash", "$s9HuskTrust", "$s7HuskOCI", "$s8HuskCore", "$s14HuskRunCommand")
 
 # (phase, process name, patterns: a frame containing one puts the sample there; () takes the rest)
 PHASES = [
-    ("husk: reading the command line (RunCommandLine)", "husk", ("14RunCommandLineV",)),
+    # HuskRunCommand.RunCommandLine, as Swift mangles it (words of the module name reused).
+    ("husk: reading the command line (RunCommandLine)", "husk", ("$s14HuskRunCommand0bC4LineV",)),
     ("husk: handing over to husk-starter (plan to a memfd, execve, unmapping husk)", "husk",
      ("LauncherO4exec", "exec_mmap", "begin_new_exec")),
     ("husk: opening the image, site policy, planning", "husk", SWIFT_HUSK),
