@@ -101,12 +101,15 @@ echo "| husk --mode extract | $(ms "$(mean_of imports.json 1)") | 1.00 |"
 } >>"$out"
 
 echo "== 64 at once" >&2
+# servers: the PIDs of this user's live image servers (an ended one stays a
+# zombie until init reaps it, which some inits do late).
+servers() { ps -u "$(id -u)" -o pid=,stat=,comm= | awk '$3 == "husk-server" && $2 !~ /^Z/ {print $1}'; }
 memory() { # IDLE|ch-run N: total PSS in MB of N idle containers (husk with HUSK_IDLE=IDLE, or ch-run)
     local pids=() i total
     "$HUSK" server stop --all >/dev/null 2>&1 || true
     # A stopped server whose last container is still ending takes no one
     # new but lives until it goes: wait, or it would be counted here.
-    for _ in $(seq 100); do pgrep -u "$(id -u)" -x husk-server >/dev/null || break; sleep 0.1; done
+    for _ in $(seq 100); do [ -n "$(servers)" ] || break; sleep 0.1; done
     for i in $(seq "$2"); do
         if [ "$1" = ch-run ]; then ch-run "$img" -- sleep 2718 & else HUSK_IDLE=$1 "$HUSK" exec "$img" sleep 2718 & fi
         pids+=($!)
@@ -114,10 +117,10 @@ memory() { # IDLE|ch-run N: total PSS in MB of N idle containers (husk with HUSK
     for _ in $(seq 300); do [ "$(pgrep -c -u "$(id -u)" -f "^sleep 2718")" -ge "$2" ] && break; sleep 0.1; done
     sleep 1
     # The image servers (and their FUSE servers) count too.
-    total=$(pss "${pids[@]}" $(pgrep -u "$(id -u)" -x husk-server))
+    total=$(pss "${pids[@]}" $(servers))
     # The commands alone: what any runtime's containers hold.
     pss $(pgrep -u "$(id -u)" -f "^sleep 2718") | awk '{printf "%.1f", $1 / 1024}' >commands-$1-$2
-    echo "$(pgrep -c -u "$(id -u)" -x husk-server || true)" >servers-$1-$2
+    servers | wc -w >servers-$1-$2
     pkill -u "$(id -u)" -f "^sleep 2718" || true
     wait 2>/dev/null || true
     awk -v t="$total" 'BEGIN {printf "%.1f", t / 1024}'
