@@ -41,6 +41,16 @@ check "husk (the program that starts containers) links no registry client" sh -c
 check "husk hands other commands to husk-full, arguments unchanged" sh -c '
     [ "$(HUSK_FULL=/bin/echo "$1" pull --quiet docker://example.org/a:1)" = "pull --quiet docker://example.org/a:1" ] &&
     [ "$(HUSK_FULL=/bin/echo "$1" exec --help)" = "exec --help" ]' _ "$HUSK"
+# ... with the caller's descriptors and no other (DESIGN.md §3, 4): what a
+# program it hands over to holds is what that program holds run directly.
+cat >"$LIB_OUT_DIR/list-fds" <<'LIST'
+#!/bin/sh
+exec ls /proc/self/fd
+LIST
+chmod +x "$LIB_OUT_DIR/list-fds"
+check "husk hands over the caller's descriptors and no other" sh -c '
+    direct=$("$2" 7</dev/null) && handed=$(HUSK_FULL=$2 "$1" pull docker://example.org/a:1 7</dev/null) &&
+    [ "$handed" = "$direct" ] || { echo "handed over [$handed], direct [$direct]"; exit 1; }' _ "$HUSK" "$LIB_OUT_DIR/list-fds"
 check "husk hands docker:// starts to husk-full, arguments unchanged" sh -c '
     [ "$(HUSK_FULL=/bin/echo "$1" exec -B /tmp docker://example.org/a:1 true)" = "exec -B /tmp docker://example.org/a:1 true" ]' _ "$HUSK"
 check_fails "husk-full missing: one line naming it" "HUSK_FULL=/nonexistent" env HUSK_FULL=/nonexistent "$HUSK" pull docker://example.org/a:1

@@ -9,6 +9,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_INHERITED 1024
@@ -38,4 +40,26 @@ int husk_inherited_fd_count(void) { return inherited_count; }
 
 int husk_inherited_fd(int index) {
     return index >= 0 && index < inherited_count ? inherited[index] : -1;
+}
+
+int husk_cloexec_all_but_inherited(void) {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) /* no /proc: nothing was recorded as inherited either */
+        return inherited_count == 0 ? (int)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) : -1;
+    int own = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (*end || e->d_name[0] == '\0' || fd < 3 || fd == own)
+            continue;
+        int passed = 0;
+        for (int i = 0; i < inherited_count && !passed; i++)
+            passed = inherited[i] == fd;
+        int flags = fcntl((int)fd, F_GETFD);
+        if (!passed && flags >= 0 && !(flags & FD_CLOEXEC))
+            (void)fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+    closedir(d);
+    return 0;
 }

@@ -19,6 +19,11 @@ func handOver() -> Never {
                                           environment: ProcessInfo.processInfo.environment)
         let arguments = [full] + Array(CommandLine.arguments.dropFirst())
         var pointers = arguments.map { strdup($0) } + [nil]
+        // husk-full takes what it inherits for the caller's descriptors (DESIGN.md §3, 4).
+        guard husk_cloexec_all_but_inherited() == 0 else {
+            CommandOutcome.fail(HuskError(.io, "/proc/self/fd: cannot list this process's descriptors (is /proc mounted?)"),
+                                startsContainer: false)
+        }
         execv(full, &pointers)
         CommandOutcome.fail(HuskError.io(errno, full, doing: "cannot run"), startsContainer: false)
     } catch let error as HuskError {

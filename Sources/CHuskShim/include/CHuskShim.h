@@ -33,6 +33,10 @@ int husk_spawn_child(const char *path, int planfd, const int *keep, int nkeep);
  * husk started: the ones its caller passed on. */
 int husk_inherited_fd_count(void);
 int husk_inherited_fd(int index);
+/* Marks close-on-exec every descriptor (3 and up) husk did not inherit, so
+   that a program husk execs receives the caller's descriptors and no other
+   (husk handing a command to husk-full). 0, or -1 without /proc. */
+int husk_cloexec_all_but_inherited(void);
 /* husk check: what husk-starter needs, tried in a forked child (see
  * probe.c). Each field is 0 when the step worked, its errno when it failed,
  * -1 when it was not tried (an earlier step failed, or the child died:
