@@ -350,6 +350,12 @@ check "pull by digest gives the same file" same "path" "$PULLED" "$P"
 
 check "exec docker://REF: busybox echo hi" out_is hi husk exec --insecure "docker://$R:1" busybox echo hi
 check "run docker://REF: Entrypoint + Cmd" out_is hello husk run --insecure "docker://$R:1"
+# An instance keeps the image it was started from: joining an instance of
+# a docker:// image needs no registry client (husk has none; husk-full has).
+check "exec instance://NAME of a docker:// instance, without husk-full: busybox echo hi" \
+    sh -c '"$1" instance start --insecure "docker://$2" regi "sleep 300" >/dev/null || exit 1
+        out=$(HUSK_FULL=/bin/false "$1" exec instance://regi busybox echo hi); "$1" instance stop regi >/dev/null
+        [ "$out" = hi ] || { echo "output [$out]"; exit 1; }' _ "$HUSK" "$R:1"
 check "env docker://REF: the image's variables" \
     sh -c '"$1" env --insecure "docker://$2" | grep -qx HUSK_FIXTURE=busybox' _ "$HUSK" "$R:1"
 line=$(log_lines "$PLAIN_ACCESS_LOG")

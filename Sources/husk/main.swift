@@ -40,7 +40,9 @@ if let commandLine = RunCommandLine(Array(CommandLine.arguments.dropFirst())),
     do {
         try commandLine.command.start(commandLine.arguments, trailing: commandLine.trailing, shell: commandLine.shell)
     } catch let error as HuskError where error.code == .noRegistryClient {
-        handOver()  // an instance of a docker:// image: nothing has started yet
+        // Not reached today (an instance records its image's local path), but
+        // any docker:// image found on the way belongs to husk-full; nothing has started.
+        handOver()
     } catch let error as HuskError {
         CommandOutcome.fail(error, startsContainer: true)
     } catch {
