@@ -1,7 +1,5 @@
 import ArgumentParser
-import CHuskShim
 import FoundationEssentials
-import Glibc
 import HuskCore
 import HuskPull
 import HuskRunCommand
@@ -28,8 +26,7 @@ package struct Husk: ParsableCommand {
     /// Husk's failure from the command's own status 1); usage errors keep
     /// ArgumentParser's usage text and status.
     package static func main() {
-        setlocale(LC_CTYPE, "C.UTF-8")  // tar names are UTF-8 whatever the caller's locale
-        husk_cleanup_install_signal_handlers()
+        CommandOutcome.setUpProcess()
         // docker:// images (and instances of them) come through the registry.
         RunArguments.remoteImages = { arguments, policy in
             RegistryImages(cacheRoot: try HuskSettings.cacheRoot(),
@@ -39,8 +36,7 @@ package struct Husk: ParsableCommand {
         // The start of a container skips ArgumentParser when it can (RunCommandLine).
         if let commandLine = RunCommandLine(Array(CommandLine.arguments.dropFirst())) {
             do {
-                try commandLine.command.start(commandLine.arguments, trailing: commandLine.trailing,
-                                              shell: commandLine.shell)
+                try commandLine.start()
             } catch {
                 fail(error, startsContainer: true)
             }

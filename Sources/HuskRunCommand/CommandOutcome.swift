@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHuskShim
 import Glibc
 import HuskCore
 import Logging
@@ -9,6 +10,13 @@ import Logging
 /// 1). The site's refusals are 1 everywhere (husk.toml(5)): a job script
 /// tells "not allowed" from the command's failures and Husk's (255).
 package enum CommandOutcome {
+    /// What husk and husk-full do first: tar names are UTF-8 whatever the
+    /// caller's locale, and Ctrl-C removes what is half-written.
+    package static func setUpProcess() {
+        setlocale(LC_CTYPE, "C.UTF-8")
+        husk_cleanup_install_signal_handlers()
+    }
+
     package static func fail(_ error: HuskError, startsContainer: Bool) -> Never {
         StandardStream.writeError("husk: \(error.message)\n")
         Glibc.exit(startsContainer && error.code != .refused ? 255 : 1)

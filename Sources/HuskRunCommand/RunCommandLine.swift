@@ -86,6 +86,9 @@ package struct RunCommandLine: Equatable {
         self.shell = shell
     }
 
+    /// Becomes the container this command line names.
+    package func start() throws -> Never { try command.start(arguments, trailing: trailing, shell: shell) }
+
     /// `argv` without the program name; nil when ArgumentParser must read it.
     package init?(_ argv: [String]) {
         guard let name = argv.first, let command = ContainerCommand(rawValue: name) else { return nil }

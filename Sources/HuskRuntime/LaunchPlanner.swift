@@ -75,6 +75,8 @@ public struct LaunchPlanner {
         let capabilities = try capabilitySet()
         plan.capabilities = capabilities.mask
         plan.seccomp = try seccompFilter(capabilities: capabilities)?.program
+        // The converter keeps these two files out of fragment blocks, since every
+        // start reads them (SquashWriter.isReadByEveryStart).
         plan.files = [
             .init(destination: "/etc/passwd", mode: 0o644,
                   content: IdentityFiles.passwd(image: try imageText("etc/passwd"), user: inside)),

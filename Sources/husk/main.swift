@@ -26,27 +26,22 @@ func handOver() -> Never {
         }
         execv(full, &pointers)
         CommandOutcome.fail(HuskError.io(errno, full, doing: "cannot run"), startsContainer: false)
-    } catch let error as HuskError {
-        CommandOutcome.fail(error, startsContainer: false)
     } catch {
-        CommandOutcome.fail(HuskError(.notFound, "\(error)"), startsContainer: false)
+        CommandOutcome.fail(error as? HuskError ?? HuskError(.notFound, "\(error)"), startsContainer: false)
     }
 }
 
-setlocale(LC_CTYPE, "C.UTF-8")  // tar names are UTF-8 whatever the caller's locale
-husk_cleanup_install_signal_handlers()
+CommandOutcome.setUpProcess()
 if let commandLine = RunCommandLine(Array(CommandLine.arguments.dropFirst())),
    !commandLine.arguments.image.hasPrefix("docker://") {
     do {
-        try commandLine.command.start(commandLine.arguments, trailing: commandLine.trailing, shell: commandLine.shell)
+        try commandLine.start()
     } catch let error as HuskError where error.code == .noRegistryClient {
         // Not reached today (an instance records its image's local path), but
         // any docker:// image found on the way belongs to husk-full; nothing has started.
         handOver()
-    } catch let error as HuskError {
-        CommandOutcome.fail(error, startsContainer: true)
     } catch {
-        CommandOutcome.fail(HuskError(.io, "\(error)"), startsContainer: true)
+        CommandOutcome.fail(error as? HuskError ?? HuskError(.io, "\(error)"), startsContainer: true)
     }
 }
 handOver()
