@@ -52,13 +52,14 @@ let package = Package(
         // libarchive (Debian's libarchive-dev) and GPGME (libgpgme-dev) are opened on
         // first use, not at every start: their trampolines (CLazyLibrary).
         .target(name: "CLibArchive", dependencies: ["CLazyLibrary", "CHuskShim"]),
-        // Intel ISA-L: gzip layers inflate ~3x faster than with zlib (DESIGN.md §7).
-        .systemLibrary(name: "CLibISAL", pkgConfig: "libisal",
-                       providers: [.apt(["libisal-dev"])]),
+        // Intel ISA-L (Debian's libisal-dev): gzip layers inflate ~3x faster than
+        // with zlib (DESIGN.md §7); opened on the first gzip layer (CLazyLibrary).
+        .target(name: "CLibISAL", dependencies: ["CLazyLibrary", "CHuskShim"]),
         .systemLibrary(name: "CLibSeccomp", pkgConfig: "libseccomp",
                        providers: [.apt(["libseccomp-dev"])]),
-        .systemLibrary(name: "CLibCap", pkgConfig: "libcap",
-                       providers: [.apt(["libcap-dev"])]),
+        // libcap (Debian's libcap-dev): capability names, for --add-caps,
+        // --drop-caps and seccomp profiles alone; opened on first use (CLazyLibrary).
+        .target(name: "CLibCap", dependencies: ["CLazyLibrary"]),
         // OpenPGP signatures (DESIGN.md §5): GnuPG through GPGME.
         .target(name: "CGPGME", dependencies: ["CLazyLibrary", "CHuskShim"]),
         // RPM package databases for the inventory (DESIGN.md §5).

@@ -8,11 +8,13 @@ HUSK=${HUSK:-husk}
 MAN=${HUSK_MAN:-$here/../Man}
 
 check "husk --version prints a version" sh -c '"$1" --version | grep -Eq "^[0-9]+\.[0-9]+\.[0-9]+$"' _ "$HUSK"
-# Only conversion reads tar and only signing and verifying need GnuPG: those
-# libraries (and libxml2, ICU... behind libarchive) are opened on first use,
+# Only conversion reads tar and inflates gzip (ISA-L), only capability
+# options read capability names (libcap), and only signing and
+# verifying need GnuPG: those libraries (and libxml2, ICU... behind
+# libarchive) are opened on first use,
 # not loaded by every container start (Sources/CLazyLibrary/include/husk_lazy_library.h).
-check "husk does not link libarchive or GPGME at start (opened on first use)" sh -c '
-    readelf -d "$(command -v "$1")" | grep -q NEEDED && ! readelf -d "$(command -v "$1")" | grep -E "NEEDED.*(libarchive|libgpgme)"' _ "$HUSK"
+check "husk does not link libarchive, ISA-L, libcap or GPGME at start (opened on first use)" sh -c '
+    readelf -d "$(command -v "$1")" | grep -q NEEDED && ! readelf -d "$(command -v "$1")" | grep -E "NEEDED.*(libarchive|libisal|libcap[.]|libgpgme)"' _ "$HUSK"
 check "husk-starter does not link squashfuse or libfuse3 (opened by a starter that mounts)" sh -c '
     starter=$(dirname "$(command -v "$1")")/husk-starter
     readelf -d "$starter" | grep -q NEEDED && ! readelf -d "$starter" | grep -E "NEEDED.*(squashfuse|fuse3)"' _ "$HUSK"

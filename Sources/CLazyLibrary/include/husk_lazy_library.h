@@ -8,6 +8,7 @@
  * (Integration/bench/results/breakdown.md). Each function Husk calls gets a
  * trampoline of the same name and prototype (checked against the library's
  * own header), which calls the real function through a pointer dlsym fills. */
+#include <stddef.h> /* NULL, in the macros below */
 
 struct husk_lazy_library {
     const char *soname;   /* what dlopen asks for, e.g. "libarchive.so.13" */
