@@ -165,5 +165,32 @@ if [ -n "$stranger" ] && sudo -n -u "$stranger" true 2>/dev/null; then
 else
     skip "another user cannot reach the server" "HUSK_STRANGER unset or not reachable with sudo -n"
 fi
+# Extended attributes: an image without any has its FUSE server decline
+# xattr requests, so the kernel stops asking (no round trip for every
+# exec's security.capability, nor for every lookup through the overlays on
+# image directories that lack a bind destination); an image with some
+# serves them.
+if [ -n "${HUSK_DEBIAN_OCI:-}" ] && [ -d "$HUSK_DEBIAN_OCI" ]; then
+    "$HUSK" convert -q oci:"$HUSK_DEBIAN_OCI" "$W/debian.sqsh" >/dev/null
+    /usr/bin/python3 "$here/fixtures/add-xattr-layer.py" "$HUSK_DEBIAN_OCI" "$W/xattr-oci"
+    "$HUSK" convert -q oci:"$W/xattr-oci" "$W/xattr.sqsh" >/dev/null
+    cat >"$W/xattr.py" <<'EOF'
+import os, sys
+try:
+    print(os.getxattr(sys.argv[1], sys.argv[2]).decode())
+except OSError as e:
+    print("errno", e.errno)
+EOF
+    check "an image without xattrs: its FUSE server declines xattr requests (EOPNOTSUPP), the kernel stops asking" bash -c '
+        out=$("$HUSK" exec -B "$W/xattr.py:/xattr.py" "$W/debian.sqsh" python3 /xattr.py /usr/bin/true user.husk)
+        [ "$out" = "errno 95" ] || { echo "$out"; exit 1; }'
+    check "an image with xattrs serves them through the image server" bash -c '
+        out=$("$HUSK" exec -B "$W/xattr.py:/xattr.py" "$W/xattr.sqsh" python3 /xattr.py /etc/husk-xattr user.husk)
+        [ "$out" = served ] || { echo "$out"; exit 1; }
+        out=$("$HUSK" exec -B "$W/xattr.py:/xattr.py" "$W/xattr.sqsh" python3 /xattr.py /usr/bin/true user.husk)
+        [ "$out" = "errno 61" ] || { echo "$out"; exit 1; }'
+else
+    skip "xattrs through the image server" "HUSK_DEBIAN_OCI is not set"
+fi
 "$HUSK" server stop --all >/dev/null 2>&1 || true
 summary

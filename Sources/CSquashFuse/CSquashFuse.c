@@ -133,6 +133,35 @@ static void husk_sqfuse_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off
     fi->fh = 0;
 }
 
+/* An image without extended attributes (Husk's converter writes an xattr
+   table only when a layer has some) answers getxattr and listxattr with
+   ENOSYS, and the kernel stops asking for the connection's life. Otherwise
+   every exec asks for the file's security.capability, and every lookup
+   through the read-only overlays the starter puts on image directories that
+   lack a bind destination (/home, /etc...) asks for the overlay's
+   metacopy attribute: a round trip each, answered "no such attribute".
+   Callers then see EOPNOTSUPP instead of ENODATA. */
+static int image_has_xattrs(fuse_req_t req) {
+    const sqfs_ll *ll = fuse_req_userdata(req);
+    return ll->fs.xattr_info.xattr_ids != 0;
+}
+
+static void husk_sqfuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
+    if (!image_has_xattrs(req)) {
+        fuse_reply_err(req, ENOSYS);
+        return;
+    }
+    sqfs_ll_op_getxattr(req, ino, name, size);
+}
+
+static void husk_sqfuse_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+    if (!image_has_xattrs(req)) {
+        fuse_reply_err(req, ENOSYS);
+        return;
+    }
+    sqfs_ll_op_listxattr(req, ino, size);
+}
+
 static const struct fuse_lowlevel_ops husk_sqfuse_ops = {
     .init = husk_sqfuse_init,
     .getattr = sqfs_ll_op_getattr,
@@ -145,8 +174,8 @@ static const struct fuse_lowlevel_ops husk_sqfuse_ops = {
     .release = sqfs_ll_op_release,
     .read = husk_sqfuse_read,
     .readlink = sqfs_ll_op_readlink,
-    .listxattr = sqfs_ll_op_listxattr,
-    .getxattr = sqfs_ll_op_getxattr,
+    .listxattr = husk_sqfuse_listxattr,
+    .getxattr = husk_sqfuse_getxattr,
     .forget = sqfs_ll_op_forget,
     .statfs = stfs_ll_op_statfs,
 };
