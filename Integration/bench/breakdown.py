@@ -17,8 +17,11 @@ SWIFT_HUSK = ("$s11HuskRuntime", "$s10HuskSquash", "$s9HuskTrust", "$s7HuskOCI",
 
 # (phase, process name, patterns: a frame containing one puts the sample there; () takes the rest)
 PHASES = [
-    # HuskRunCommand.RunCommandLine, as Swift mangles it (words of the module name reused).
-    ("husk: reading the command line (RunCommandLine)", "husk", ("$s14HuskRunCommand0bC4LineV",)),
+    # HuskRunCommand.RunCommandLine's parser, init(_ argv:), and its table of names, as Swift
+    # mangles them (words of the module name reused); not RunCommandLine.start, which
+    # encloses the opening and planning below.
+    ("husk: reading the command line (RunCommandLine)", "husk",
+     ("$s14HuskRunCommand0bC4LineVyACSgSaySSGcfC", "$s14HuskRunCommand0bC4LineV5names")),
     ("husk: handing over to husk-starter (plan to a memfd, execve, unmapping husk)", "husk",
      ("LauncherO4exec", "exec_mmap", "begin_new_exec")),
     ("husk: opening the image, site policy, planning", "husk", SWIFT_HUSK),
