@@ -13,7 +13,7 @@
 struct husk_lazy_library {
     const char *soname;   /* what dlopen asks for, e.g. "libarchive.so.13" */
     const char *package;  /* the Debian package named when it is missing */
-    int exit_status;      /* when it is missing: 127 for husk, 255 for husk-starter */
+    int exit_status;      /* when it is missing: 127 for husk, 255 where only a container start uses it */
     void (*before_exit)(void);  /* or NULL: e.g. removing a half-written output */
     void *handle;         /* set once, under a lock */
 };
