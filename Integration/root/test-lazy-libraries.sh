@@ -20,10 +20,11 @@ as_user=()
 if [ -n "${HUSK_TEST_USER:-}" ]; then
     chown -R "$HUSK_TEST_USER": "$W"  # the user's own: Husk refuses a cache others could write
     as_user=(setpriv --reuid="$HUSK_TEST_USER" --regid="$HUSK_TEST_USER" --init-groups
-             env HOME=/tmp TMPDIR=/tmp HUSK_IDLE=0)
+             env HOME="$W" TMPDIR="$W" HUSK_IDLE=0)
 fi
 for library in libcap.so.2 libisal.so.2; do
-    path=$(ldconfig -p | awk -v name="$library" '$1 == name { print $NF; exit }')
+    # All of ldconfig's output read (an early exit of awk would end ldconfig by SIGPIPE).
+    path=$(ldconfig -p | awk -v name="$library" '$1 == name && !found { found = $NF } END { print found }')
     [ -n "$path" ] && mount --bind /dev/null "$(readlink -f "$path")"
 done
 run() { ${as_user[@]+"${as_user[@]}"} "$@"; }
