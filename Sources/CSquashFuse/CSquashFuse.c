@@ -64,6 +64,11 @@ static void husk_sqfuse_init(void *userdata, struct fuse_conn_info *conn) {
         conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
         no_opendir = 1;
     }
+    /* Symlinks' targets kept in the page cache (Linux 4.20+): otherwise
+       every path through one (/bin, /lib, /lib64 -> usr/...: every exec and
+       every library the loader opens) is a readlink request. */
+    if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+        conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 }
 
 static void husk_sqfuse_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -515,21 +514,10 @@ static void do_mount(int rootfd, const struct mount_op *m, int no_create) {
             extra |= MS_RDONLY;
         if (!(m->flags & BIND_DEV))
             extra |= MS_NOSUID | MS_NODEV;
-        if (extra && remount_bind(target, extra) < 0)
+        /* Recursive binds: the submounts (cgroup under /sys, say) too. */
+        if (extra && add_mount_flags(target, extra, m->flags & BIND_REC) < 0)
             fail_errno(errno, NULL, "remounting %s %s", m->dst,
                        (m->flags & BIND_RO) ? "read-only" : "nosuid,nodev");
-        /* A remount changes only the top mount of a recursive bind; the
-           submounts (cgroup under /sys, say) need mount_setattr. */
-        if ((m->flags & BIND_REC) && extra) {
-            struct mount_attr attr = {0};
-            if (m->flags & BIND_RO)
-                attr.attr_set |= MOUNT_ATTR_RDONLY;
-            if (!(m->flags & BIND_DEV))
-                attr.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-            if (mount_setattr(AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr) < 0 && errno != ENOSYS)
-                fail_errno(errno, NULL, "making the submounts of %s %s", m->dst,
-                           (m->flags & BIND_RO) ? "read-only" : "nosuid,nodev");
-        }
         break;
     }
     case MOUNT_TMPFS: {
@@ -564,7 +552,7 @@ static void bind_file_fallback(int rootfd, const struct file_rec *f, size_t inde
     snprintf(target, sizeof target, ROOT_DIR "%s", rel);
     if (mount(staged, fd_proc_path(tfd, tproc), NULL, MS_BIND, NULL) < 0)
         fail_errno(errno, NULL, "bind mounting the contents of %s", f->dst);
-    if (remount_bind(target, MS_RDONLY | MS_NOSUID | MS_NODEV) < 0)
+    if (add_mount_flags(target, MS_RDONLY | MS_NOSUID | MS_NODEV, 0) < 0)
         fail_errno(errno, NULL, "remounting %s read-only", f->dst);
     close(tfd);
 }
@@ -691,7 +679,7 @@ void build_root(const struct plan *plan) {
     close(lowerfd);
 
     if ((!plan->writable_tmpfs && !plan->overlay_upper) || fallback)
-        if (remount_bind(ROOT_DIR, MS_RDONLY) < 0)
+        if (add_mount_flags(ROOT_DIR, MS_RDONLY, 0) < 0)
             fail_errno(errno, NULL, "making the container root read-only");
 
     /* pivot_root(".", "."): the old root ends up stacked on the new one and

@@ -190,10 +190,11 @@ int path_has_prefix(const char *path, const char *prefix) {
     return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* Remount the bind mount at PATH with EXTRA added to the flags it has now:
-   inside a user namespace, flags of mounts from the host are locked, so
-   nosuid/nodev/noexec/atime must be carried over or the kernel says EPERM. */
-int remount_bind(const char *path, unsigned long extra) {
+/* The old way, for kernels before 5.12: remount the bind mount at PATH with
+   EXTRA added to the flags it has now. Inside a user namespace, flags of
+   mounts from the host are locked, so nosuid/nodev/noexec/atime must be
+   carried over or the kernel says EPERM; statfs reads them. */
+static int remount_bind(const char *path, unsigned long extra) {
     struct statvfs sv;
     if (statvfs(path, &sv) < 0)
         return -1;
@@ -215,6 +216,20 @@ int remount_bind(const char *path, unsigned long extra) {
     else
         flags |= MS_STRICTATIME;
     return mount(NULL, path, NULL, flags, NULL);
+}
+
+int add_mount_flags(const char *path, unsigned long extra, int recursive) {
+    struct mount_attr attr = {0};
+    if (extra & MS_RDONLY)
+        attr.attr_set |= MOUNT_ATTR_RDONLY;
+    if (extra & MS_NOSUID)
+        attr.attr_set |= MOUNT_ATTR_NOSUID;
+    if (extra & MS_NODEV)
+        attr.attr_set |= MOUNT_ATTR_NODEV;
+    if (mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0)
+        return 0;
+    /* Without mount_setattr a remount reaches only the top mount. */
+    return errno == ENOSYS ? remount_bind(path, extra) : -1;
 }
 
 static int int_compare(const void *a, const void *b) {

@@ -45,10 +45,12 @@ void clean_path(char *path);
 /* True when PATH equals PREFIX or lies under it (both cleaned). */
 int path_has_prefix(const char *path, const char *prefix);
 
-/* Remount the bind mount at PATH read-only/nosuid/... (EXTRA), keeping the
-   flags it has: in a user namespace a host mount's flags are locked.
-   0 or -1/errno. */
-int remount_bind(const char *path, unsigned long extra);
+/* Adds EXTRA (MS_RDONLY, MS_NOSUID, MS_NODEV) to the mount at PATH, and to
+   the mounts under it when RECURSIVE, leaving its other flags alone (in a
+   user namespace a host mount's flags are locked). mount_setattr (Linux
+   5.12+) asks nothing of the filesystem, where a remount's statfs of the
+   image would be a round trip to its FUSE server. 0 or -1/errno. */
+int add_mount_flags(const char *path, unsigned long extra, int recursive);
 
 /* Close every descriptor from 3 up but the N in KEEP (sorted in place;
    negative entries ignored). */
