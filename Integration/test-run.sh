@@ -98,9 +98,16 @@ out "overlay deep root" "a bind to a new directory in /etc overlays /etc alone, 
     'echo $(sh -c "$0" /etc) $(cat /etc/husk-new/deep/f) $(grep -c "^root:" /etc/passwd | sed s/1/root/)' "$fstype_at"
 check "an overlaid /etc is read-only" sh -c '! "$1" exec -B "$2:/etc/husk-new/deep" "$3" sh -c "echo x > /etc/newfile" 2>/dev/null' \
     _ "$HUSK" "$W/deep" "$IMG"
+# An image directory with nothing in it needs no overlay: its new entries
+# (on a tmpfs) are bound there instead, read-only.
+out "tmpfs husk-new deep" "a new entry in an empty image directory (/lib here, /home in most images) is bound, not overlaid" \
+    sh -c 'cd /tmp && "$@"' _ "$HUSK" exec -B "$W/deep:/lib/husk-new" "$IMG" sh -c \
+    'echo $(sh -c "$0" /lib) $(ls /lib) $(cat /lib/husk-new/f)' "$fstype_at"
+check "that empty image directory stays read-only" \
+    sh -c '! "$1" exec -B "$2:/lib/husk-new" "$3" sh -c "echo x > /lib/newfile" 2>/dev/null' _ "$HUSK" "$W/deep" "$IMG"
 # A new top-level entry (-B /lustre, a working directory in /scratch): the
 # root is a tmpfs skeleton with the image's top-level entries bound in.
-out "tmpfs fuse.squashfuse overlay deep bin etc husk-new-top usr" \
+out "tmpfs fuse.squashfuse fuse.squashfuse deep bin etc husk-new-top usr" \
     "a new top-level directory gets a skeleton root: image directories bound bare, no overlay" \
     "$HUSK" exec -B "$W/deep:/husk-new-top" "$IMG" sh -c \
     'echo $(sh -c "$0" /) $(sh -c "$0" /usr) $(sh -c "$0" /etc) $(cat /husk-new-top/f) $(ls / | grep -x -e bin -e etc -e usr -e husk-new-top)' "$fstype_at"

@@ -26,7 +26,8 @@ Listing format, one line per path (the root itself is not listed):
            when it is printable ASCII, else as 0xHEX
 
 Directories that are implied by a path but present in no layer get
-0755 0 0.  sqfs_listing.py imports format_listing() from this file so that
+0755 0 0. Like husk, an /etc without hosts or resolv.conf gets empty ones
+(the mount points every run binds on).  sqfs_listing.py imports format_listing() from this file so that
 both listings are byte-for-byte comparable with diff.
 """
 
@@ -378,7 +379,21 @@ def flatten_layout(layout, platform=None, ref=None):
             fobj.close()
             if proc is not None and proc.wait() != 0:
                 raise FlattenError('zstd failed on %s' % layer['digest'])
+    add_run_mount_points(tree)
     return tree
+
+
+def add_run_mount_points(tree):
+    """What husk adds to every image it converts: each run binds the host's
+    /etc/hosts and /etc/resolv.conf, so an image whose /etc lacks them gets
+    empty ones (root's, 0644); whatever the layers put there stays."""
+    etc = tree.get('etc')
+    if etc is None or etc.kind != 'dir':
+        return
+    for name in ('hosts', 'resolv.conf'):
+        if tree.get('etc/' + name) is None:
+            tree.put('etc/' + name, Inode('file', 0o644, 0, 0, 0,
+                                          hashlib.sha256(b'').hexdigest()))
 
 
 # --------------------------------------------------------------- listing --

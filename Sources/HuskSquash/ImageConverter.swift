@@ -77,6 +77,7 @@ public enum ImageConverter {
             platform: image.platform?.description, created: image.config.created,
             tool: "husk \(HuskVersion.current)", compression: options.compression.description,
             blockSize: options.blockSize)
+        try addMountPoints(to: flattener.root, writer: writer, mtime: created)
         let derived = try options.metadata?.files(capture?.captured ?? [:]) ?? []
         try addMetadata(to: flattener.root, writer: writer,
                         files: [(SourceRecord.configName, image.configBytes), (SourceRecord.sourceName, try source.encoded())]
@@ -128,6 +129,23 @@ public enum ImageConverter {
             directory.children[name] = TreeNode(kind: .file(content), metadata: fileMetadata, layer: -1)
         }
         root.children[SourceRecord.directory] = directory
+    }
+
+    /// Every run binds the host's `/etc/resolv.conf` and `/etc/hosts` over
+    /// the image's. Where the image has none (most OCI images: Docker makes
+    /// them at run time), they are added empty, as Apptainer's build does;
+    /// without them each run would need an overlay on `/etc` to make the
+    /// mount points (slower lookups below it, and a round trip to the FUSE
+    /// server at each start). Anything the image has there (a file, a
+    /// symlink) is kept as it is.
+    static func addMountPoints(to root: TreeNode, writer: SquashWriter, mtime: UInt32) throws {
+        guard let etc = root.children["etc"], case .directory = etc.kind else { return }
+        let metadata = EntryMetadata(permissions: 0o644, uid: 0, gid: 0, mtime: mtime, xattrs: [])
+        for name in ["hosts", "resolv.conf"] where etc.children[name] == nil {
+            let content = FileContent(metadata: metadata, size: 0)
+            try writer.store(content, bytes: [], path: "etc/" + name)
+            etc.children[name] = TreeNode(kind: .file(content), metadata: metadata, layer: -1)
+        }
     }
 
     /// The image's `created` as the superblock time (0 when absent or unparsable).

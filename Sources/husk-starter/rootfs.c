@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "rootfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
@@ -414,11 +415,43 @@ static void find_overlay_dirs(const struct plan *plan, int lowerfd, struct overl
     }
 }
 
+/* True when the image directory REL (relative to LOWER_DIR) has no entries. */
+static int image_dir_is_empty(const char *rel) {
+    char path[4096 + sizeof LOWER_DIR];
+    snprintf(path, sizeof path, LOWER_DIR "%s", rel);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int empty = 1;
+    while (empty && (e = readdir(d)))
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
 /* Read-only overlays on the container root's directories O names; their
-   upper layers were filled in phase A. */
+   upper layers were filled in phase A. An image directory with nothing in
+   it (/home, in most images) gets its upper layer bound instead, read-only:
+   that is all the overlay would show, and the bind costs the image's FUSE
+   server no round trip (overlayfs asks its lower layer for a statfs). */
 static void mount_overlay_dirs(int rootfd, const struct overlay_dirs *o) {
     for (size_t i = 0; i < o->n; i++) {
         char work[64], options[2 * 4096 + 128], tproc[32];
+        if (image_dir_is_empty(o->path[i])) {
+            char upper[4096 + sizeof UPPER_DIR], target[4096 + sizeof ROOT_DIR];
+            snprintf(upper, sizeof upper, UPPER_DIR "%s", o->path[i]);
+            snprintf(target, sizeof target, ROOT_DIR "%s", o->path[i]);
+            int fd = open_in_root(rootfd, o->path[i], 0);
+            if (fd < 0)
+                fail_errno(errno, NULL, "opening %s in the container root", o->path[i]);
+            if (mount(upper, fd_proc_path(fd, tproc), NULL, MS_BIND, NULL) < 0 ||
+                add_mount_flags(target, MS_RDONLY | MS_NOSUID | MS_NODEV, 0) < 0)
+                fail_errno(errno, NULL, "binding the new entries of %s", o->path[i]);
+            close(fd);
+            note_own_mount(rootfd, o->path[i]);
+            continue;
+        }
         snprintf(work, sizeof work, WORK_DIR "/%zu", i);
         if (mkdir(work, 0755) < 0)
             fail_errno(errno, NULL, "creating %s", work);

@@ -124,6 +124,32 @@ struct TarBuilder {
         #expect(try ImageInfo.read(path: output).cmd == ["/bin/sh"])
     }
 
+    /// Every run binds the host's resolv.conf and hosts: an image without
+    /// them gets empty ones to bind on (no overlay on /etc at each run);
+    /// what an image has there is kept, a symlink included.
+    @Test func addsTheMountPointsEveryRunBindsOn() throws {
+        let layout = try makeLayout(layers: sampleLayers)
+        defer { layout.remove() }
+        let output = layout.root + "/out.sqsh"
+        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
+        _ = try ImageConverter.convert(image, to: output, options: .init())
+        let reader = try SquashReader(path: output)
+        #expect(try reader.readFile("etc/resolv.conf") == [])
+        #expect(try reader.readFile("etc/hosts") == [])
+
+        var layers = sampleLayers
+        layers.append(TarBuilder.build([.file("etc/hosts", "127.0.0.1 box\n"),
+                                        .symlink("etc/resolv.conf", to: "../run/resolv.conf")], gzip: true))
+        let kept = try makeLayout(layers: layers)
+        defer { kept.remove() }
+        let keptOutput = kept.root + "/out.sqsh"
+        _ = try ImageConverter.convert(try LocalImageResolver.resolve(.ociLayout(path: kept.root, selector: nil), platform: nil),
+                                       to: keptOutput, options: .init())
+        let keptReader = try SquashReader(path: keptOutput)
+        #expect(try keptReader.readFile("etc/hosts") == Array("127.0.0.1 box\n".utf8))
+        #expect(try keptReader.readLink("etc/resolv.conf") == "../run/resolv.conf")
+    }
+
     @Test func sameInputGivesIdenticalBytesWhateverTheThreadCount() throws {
         let layout = try makeLayout(layers: sampleLayers)
         defer { layout.remove() }
