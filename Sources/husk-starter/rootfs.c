@@ -313,8 +313,10 @@ static void prepare_upper(int lowerfd, int skeleton, const char *dst, enum entry
 /* Overlayfs slows every lookup and read below it (reading all of /usr takes
    1.25x as long through FUSE, 1.35x from an extracted directory), so it
    covers only the image directories that must get new entries: the deepest
-   existing directory above each missing mount point or file (/etc for
-   resolv.conf, /home for $HOME).  The rest of the image is the bare mount,
+   existing directory above each missing mount point or file (/etc for an
+   image converted without resolv.conf; /home for $HOME, which is bound
+   rather than overlaid when /home is empty in the image, as it mostly is:
+   mount_overlay_dirs).  The rest of the image is the bare mount,
    and files that replace existing ones (passwd, group) are bound over them.
    New entries directly in / (/lustre, a working directory in /scratch) go
    on a skeleton root (skeleton.h).  --writable-tmpfs, or a directory whose
