@@ -72,6 +72,21 @@ struct TarBuilder {
         return layout
     }
 
+    /// LAYERS as an OCI layout, converted with the default options into
+    /// the layout's out.sqsh (the caller removes the layout).
+    func converted(_ layers: [[UInt8]]) throws -> (layout: LayoutBuilder, output: String) {
+        let layout = try makeLayout(layers: layers)
+        let output = layout.root + "/out.sqsh"
+        do {
+            let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
+            _ = try ImageConverter.convert(image, to: output, options: .init())
+        } catch {
+            layout.remove()
+            throw error
+        }
+        return (layout, output)
+    }
+
     var sampleLayers: [[UInt8]] {
         [
             TarBuilder.build([.directory("bin/"), .file("bin/busybox", "BUSYBOX", mode: 0o755),
@@ -108,11 +123,8 @@ struct TarBuilder {
         var layers = sampleLayers
         layers.append(TarBuilder.build([.file("etc/passwd", "root:x:0:0::/root:/bin/sh\n"),
                                         .file("etc/group", "root:x:0:\n"), .file("etc/hostname", "box\n")], gzip: true))
-        let layout = try makeLayout(layers: layers)
+        let (layout, output) = try converted(layers)
         defer { layout.remove() }
-        let output = layout.root + "/out.sqsh"
-        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
-        _ = try ImageConverter.convert(image, to: output, options: .init())
         let reader = try SquashReader(path: output)
         for path in [".husk/config.json", ".husk/source.json", "etc/passwd", "etc/group"] {
             #expect(try reader.isInFragmentBlock(path) == false, "\(path)")
@@ -128,23 +140,17 @@ struct TarBuilder {
     /// them gets empty ones to bind on (no overlay on /etc at each run);
     /// what an image has there is kept, a symlink included.
     @Test func addsTheMountPointsEveryRunBindsOn() throws {
-        let layout = try makeLayout(layers: sampleLayers)
+        let (layout, output) = try converted(sampleLayers)
         defer { layout.remove() }
-        let output = layout.root + "/out.sqsh"
-        let image = try LocalImageResolver.resolve(.ociLayout(path: layout.root, selector: nil), platform: nil)
-        _ = try ImageConverter.convert(image, to: output, options: .init())
         let reader = try SquashReader(path: output)
         #expect(try reader.readFile("etc/resolv.conf") == [])
         #expect(try reader.readFile("etc/hosts") == [])
 
-        var layers = sampleLayers
-        layers.append(TarBuilder.build([.file("etc/hosts", "127.0.0.1 box\n"),
-                                        .symlink("etc/resolv.conf", to: "../run/resolv.conf")], gzip: true))
-        let kept = try makeLayout(layers: layers)
+        let (kept, keptOutput) = try converted(sampleLayers + [
+            TarBuilder.build([.file("etc/hosts", "127.0.0.1 box\n"),
+                              .symlink("etc/resolv.conf", to: "../run/resolv.conf")], gzip: true),
+        ])
         defer { kept.remove() }
-        let keptOutput = kept.root + "/out.sqsh"
-        _ = try ImageConverter.convert(try LocalImageResolver.resolve(.ociLayout(path: kept.root, selector: nil), platform: nil),
-                                       to: keptOutput, options: .init())
         let keptReader = try SquashReader(path: keptOutput)
         #expect(try keptReader.readFile("etc/hosts") == Array("127.0.0.1 box\n".utf8))
         #expect(try keptReader.readLink("etc/resolv.conf") == "../run/resolv.conf")
