@@ -23,10 +23,11 @@ fi
 run() { "${as_user[@]}" "$@"; }
 trap 'run "$HUSK" server stop --all >/dev/null 2>&1 || true; lib_remove_work "$W"; lib_cleanup' EXIT
 
-# The reads of this user's one FUSE server so far.
+# The reads so far of the FUSE server of this test's one image server.
 fuse_reads() {
     local pid
-    pid=$(pgrep -u "$user" -x husk-fuse) && [ "$(wc -w <<<"$pid")" -eq 1 ] || { echo "FUSE servers: '$pid'"; return 1; }
+    pid=$(run "$HUSK" server list --json | /usr/bin/python3 -c 'import json, sys; s = json.load(sys.stdin); print(s[0]["fuse"] if len(s) == 1 else "")')
+    [ -n "$pid" ] && [ "$pid" -gt 0 ] || { echo "image servers: $(run "$HUSK" server list)"; return 1; }
     awk '$1 == "syscr:" { print $2 }' "/proc/$pid/io"
 }
 
