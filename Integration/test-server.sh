@@ -130,6 +130,15 @@ check "HUSK_IDLE=0: no server, the FUSE server is a child of the starter, as bef
     [ -z "$(servers)" ] && [ -n "$(pgrep -P "$(cat "$W/oneshot.pid")" -x husk-fuse)" ] ||
         { echo "servers [$(servers)], FUSE server of the starter [$(pgrep -P "$(cat "$W/oneshot.pid")" -x husk-fuse)]"; exit 1; }
     finish oneshot && all_gone'
+# A first run's server is started while husk still plans (ImageServer.prestart),
+# by a process of its own: it must hold nothing of the run's, or a caller
+# reading the run's output would wait for the server's idle time.
+check "a first run's output ends with the run, not with the server it started (HUSK_IDLE=30)" bash -c '
+    all_gone || exit 1
+    out=$(HUSK_IDLE=30 timeout 10 "$HUSK" exec "$IMG" echo hello) && [ "$out" = hello ] ||
+        { echo "output [$out]"; exit 1; }
+    [ "$(servers | wc -l)" = 1 ] || { "$HUSK" server list; exit 1; }
+    track && "$HUSK" server stop --all && all_gone'
 check_fails_like "HUSK_IDLE that is not a number of seconds is refused in one line" 255 "HUSK_IDLE=soon: not a number" \
     env HUSK_IDLE=soon "$HUSK" exec "$IMG" true
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -85,6 +86,31 @@ int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd) {
     char *const argv[] = {"husk-starter", arg, 0};
     execv(path, argv);
     _exit(255);
+}
+
+int husk_spawn_quiet(const char *path, int planfd) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    if (posix_spawn_file_actions_init(&actions) != 0)
+        return -1;
+    if (posix_spawnattr_init(&attr) != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return -1;
+    }
+    int ok = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID) == 0 &&
+             posix_spawn_file_actions_adddup2(&actions, planfd, 3) == 0 &&
+             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDWR, 0) == 0 &&
+             posix_spawn_file_actions_adddup2(&actions, 0, 1) == 0 &&
+             posix_spawn_file_actions_adddup2(&actions, 0, 2) == 0 &&
+             husk_spawn_close_from(&actions, 4) == 0;
+    pid_t pid = -1;
+    char *const argv[] = {"husk-starter", "--plan-fd=3", 0};
+    char *const envp[] = {0};
+    if (ok && posix_spawn(&pid, path, &actions, &attr, argv, envp) != 0)
+        pid = -1;
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+    return ok ? (int)pid : -1;
 }
 
 /* For Container.run: the starter as a child with this process's 0-2, the

@@ -42,11 +42,28 @@ public struct Container {
     /// What the starter does for `arguments` (the command and its
     /// arguments): everything checked, the image server attached (HUSK_IDLE),
     /// in a Slurm job the grace after which an orphaned container ends.
-    public func plan(_ arguments: [String]) throws -> LaunchPlan {
+    public func plan(_ arguments: [String]) throws -> LaunchPlan { try plan(arguments, planner: planner) }
+
+    private func plan(_ arguments: [String], planner: LaunchPlanner) throws -> LaunchPlan {
         var plan = try planner.plan(arguments: arguments)
         plan.orphanGrace = SlurmJob.orphanGrace(environment: planner.hostEnvironment)
         try ImageServer.attach(to: &plan, contentKey: planner.image.contentKey, environment: planner.hostEnvironment)
         return plan
+    }
+
+    /// `plan` for a run about to start: a first run's image server starts
+    /// while the rest is planned (`ImageServer.prestart`).
+    private func planToStart(_ arguments: [String], starter: String) throws -> LaunchPlan {
+        var planner = self.planner
+        var early: Int32?
+        let contentKey = planner.image.contentKey, environment = planner.hostEnvironment
+        planner.whenServerIsSettled = {
+            early = ImageServer.prestart(for: $0, contentKey: contentKey, environment: environment, starter: starter)
+        }
+        // It leaves at once: reaped before the container's starter runs,
+        // whose supervisor must have no child but its own.
+        defer { if let early { Launcher.reap(early) } }
+        return try plan(arguments, planner: planner)
     }
 
     /// Runs `arguments` in the container as a child of this process, with
@@ -54,15 +71,16 @@ public struct Container {
     /// exit status: the command's, 128+N when a signal N ended it, 255 when
     /// Husk could not start it (its reason is on standard error).
     public func run(_ arguments: [String]) throws -> Int32 {
-        let plan = try plan(arguments)
-        let pid = try Launcher.spawn(plan, starter: try Launcher.starterPath(environment: planner.hostEnvironment))
+        let starter = try Launcher.starterPath(environment: planner.hostEnvironment)
+        let pid = try Launcher.spawn(try planToStart(arguments, starter: starter), starter: starter)
         return try Launcher.wait(for: pid)
     }
 
     /// Becomes the container (this process is replaced by the starter):
     /// signals, the terminal and the exit status are the container's.
     public func exec(_ arguments: [String]) throws -> Never {
-        try Launcher.exec(try plan(arguments), starter: try Launcher.starterPath(environment: planner.hostEnvironment))
+        let starter = try Launcher.starterPath(environment: planner.hostEnvironment)
+        try Launcher.exec(try planToStart(arguments, starter: starter), starter: starter)
     }
 
     /// `husk run`: the image's Entrypoint + (arguments, or else Cmd).

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import HuskCore
+import HuskSystem
 import Logging
 
 /// This user's image server on this node (husk-starter's server.c): the
@@ -28,21 +29,54 @@ public enum ImageServer {
     }
 
     /// Sets `plan.server` and `plan.idle` when `plan` can use a server: a
-    /// squashfs image (extract mode has no mount to share) and servers on.
+    /// squashfs image and servers on.
     public static func attach(to plan: inout LaunchPlan, contentKey: String, environment: [String: String]) throws {
+        guard let (prefix, idle) = try placement(of: plan, contentKey: contentKey, environment: environment) else { return }
+        plan.server = prefix
+        plan.idle = idle
+    }
+
+    /// The server `plan` would use (its path prefix) and its idle time, or
+    /// nil when it uses none.
+    static func placement(of plan: LaunchPlan, contentKey: String,
+                          environment: [String: String]) throws -> (prefix: String, idle: Int)? {
         let idle = try idleSeconds(environment: environment)
-        guard idle > 0, plan.join == nil, case .squashfs = plan.root,
-              let key = key(of: plan, contentKey: contentKey, environment: environment) else { return }
+        guard idle > 0, let key = key(of: plan, contentKey: contentKey, environment: environment) else { return nil }
         // The runtime directory above it was prepared with the rest of
         // Husk's state when the plan was made.
         let prefix = try PrivateDirectory.prepare(directory(environment: environment), what: "image servers") + "/" + key
         // The starter's limit: PREFIX.sock must fit a socket address.
         guard prefix.utf8.count <= 96 else {
             HuskLog.logger.debug("no image server: \(prefix) is too long for a socket address")
-            return
+            return nil
         }
-        plan.server = prefix
-        plan.idle = idle
+        return (prefix, idle)
+    }
+
+    /// A first run: when `plan` (its image, ids and namespaces settled, the
+    /// site policy passed) will use a server and none has a socket yet,
+    /// starts one while the caller goes on planning (a starter with
+    /// `prestart`, its output going nowhere). Returns the pid to reap before
+    /// the container's starter runs (it leaves at once), or nil. The
+    /// container's starter joins the server this starts, or starts one
+    /// itself and says what is wrong: nothing here may fail a run.
+    public static func prestart(for plan: LaunchPlan, contentKey: String, environment: [String: String],
+                                starter: String) -> Int32? {
+        // A socket there (a repeat run, the common case): nothing to start.
+        // Looked for before the directory is checked, which attach does for
+        // every run: this only decides whether to start early.
+        guard (try? idleSeconds(environment: environment)) ?? 0 > 0,
+              let key = key(of: plan, contentKey: contentKey, environment: environment),
+              access(directory(environment: environment) + "/" + key + ".sock", F_OK) != 0,
+              let (prefix, idle) = try? placement(of: plan, contentKey: contentKey, environment: environment),
+              let filter = try? SeccompFilter.fuseServer().program else { return nil }
+        var server = plan
+        server.server = prefix
+        server.idle = idle
+        server.prestart = true
+        server.serverSeccomp = filter
+        server.arguments = ["true"]  // a plan names a command; this one runs none
+        return try? Launcher.spawnQuiet(server, starter: starter)
     }
 
     /// Names what a server serves and how: the image file (its identity on
@@ -53,8 +87,10 @@ public enum ImageServer {
     /// the step that started it, and Slurm ends it with that step (another
     /// step's containers would lose their image), and its CPU time is that
     /// step's. Nil when the file cannot be stat'ed (the starter then says why).
+    /// Nil also when `plan` uses no server: a directory (extract mode has
+    /// no mount to share), or an instance's namespaces.
     static func key(of plan: LaunchPlan, contentKey: String, environment: [String: String]) -> String? {
-        guard case .squashfs(let path, let offset) = plan.root else { return nil }
+        guard plan.join == nil, case .squashfs(let path, let offset) = plan.root else { return nil }
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
         var parts = [path, "\(st.st_dev)", "\(st.st_ino)", "\(st.st_size)",

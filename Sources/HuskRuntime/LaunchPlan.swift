@@ -126,6 +126,9 @@ public struct LaunchPlan: Equatable, Sendable {
     public var server: String?
     /// Seconds a server this run starts outlives its last container.
     public var idle = 0
+    /// With `server`: the starter only starts the server when none runs,
+    /// and runs no container (`ImageServer.prestart`).
+    public var prestart = false
 
     public struct ProtectedPath: Equatable, Sendable {
         public var path: String
@@ -192,6 +195,7 @@ public struct LaunchPlan: Equatable, Sendable {
         if let server {
             try out.add("server", server)
             try out.add("idle", "\(idle)")
+            if prestart { try out.add("prestart", "1") }
         }
         return out.bytes
     }

@@ -24,6 +24,11 @@ public struct LaunchPlanner {
     /// Warn about statements of an image's `/.singularity.d/env` scripts
     /// that Husk skips (`husk env`); other commands say it with --debug.
     public var reportsSkippedEnvironment = false
+    /// Called once with the plan as far as an image server's choice depends
+    /// on it (the image, the ids, fakeroot), after the site policy and the
+    /// image's signatures passed: `Container` starts a first run's server
+    /// then, while the rest is planned (`ImageServer.prestart`).
+    public var whenServerIsSettled: ((LaunchPlan) -> Void)?
 
     public init(image: RuntimeImage, options: RunOptions, user: UserIdentity,
                 hostEnvironment: [String: String], currentDirectory: String) {
@@ -62,6 +67,7 @@ public struct LaunchPlanner {
                               insideUID: inside.uid, insideGID: inside.gid)
         plan.fakeroot = options.fakeroot
         if options.fakeroot && !options.ignoreSubuid { plan.subordinateIDs = SubordinateIDs.lookup(user: user) }
+        whenServerIsSettled?(plan)
         plan.writableTmpfs = options.writableTmpfs
         try overlays(into: &plan)
         plan.pidNamespace = options.pid

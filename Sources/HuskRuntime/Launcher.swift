@@ -53,6 +53,22 @@ public enum Launcher {
         return pid
     }
 
+    /// The same with output and errors going nowhere, and no copy of this
+    /// process made on the way (`ImageServer.prestart`).
+    static func spawnQuiet(_ plan: LaunchPlan, starter: String) throws -> Int32 {
+        let fd = try planDescriptor(plan)
+        defer { close(fd) }
+        let pid = husk_spawn_quiet(starter, fd)
+        guard pid > 0 else { throw HuskError.io(errno, starter, doing: "cannot start") }
+        return pid
+    }
+
+    /// Waits for PID, a child that leaves at once, whatever its status.
+    static func reap(_ pid: Int32) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
     /// Starts the starter as a child with this process's standard input,
     /// output and error (and the plan's kept descriptors); returns its pid.
     public static func spawn(_ plan: LaunchPlan, starter: String) throws -> Int32 {

@@ -65,6 +65,8 @@ int main(int argc, char **argv) {
     pid_t launcher = getppid();
     struct plan plan;
     plan_read(plan_fd(argc, argv), &plan);
+    if (plan.prestart)
+        server_prestart(&plan);
     mode_t saved_umask = umask(0);
     if (plan.have_umask)
         saved_umask = plan.umask; /* --no-umask */

@@ -73,6 +73,9 @@
  *                                      KEY.sock and KEY.lock are its files
  *   idle     SECONDS                   with server: a server this run starts
  *                                      ends SECONDS after its last container
+ *   prestart 1                         with server: start the server if none
+ *                                      runs, and nothing else (husk asks while
+ *                                      it is still planning a first run)
  *
  * bind and tmpfs records are performed in the order they appear.
  * Unknown keys are an error (husk and husk-starter from different builds).
@@ -123,7 +126,7 @@ enum key {
     K_VERSION, K_NAME, K_JOIN, K_IMAGE, K_ROOTFS, K_OFFSET, K_UID, K_GID, K_CTR_UID, K_CTR_GID,
     K_FAKEROOT, K_WRITABLE_TMPFS, K_PID, K_NET, K_IPC, K_UTS, K_HOSTNAME, K_RLIMIT, K_CAPS,
     K_SECCOMP, K_SERVER_SECCOMP, K_NEWUIDMAP, K_NEWGIDMAP, K_SUBUID, K_SUBGID, K_FILE, K_BIND, K_TMPFS, K_SYMLINK,
-    K_CWD, K_MKDIR, K_ENV, K_ARG, K_KEEP_FD, K_PROTECT, K_ORPHAN_GRACE, K_SERVER, K_IDLE, K_OVERLAY,
+    K_CWD, K_MKDIR, K_ENV, K_ARG, K_KEEP_FD, K_PROTECT, K_ORPHAN_GRACE, K_SERVER, K_IDLE, K_PRESTART, K_OVERLAY,
     K_OVERLAY_LOWER, K_NO_INIT, K_UMASK, K_COUNT
 };
 
@@ -153,6 +156,7 @@ static const struct key_spec {
     [K_KEEP_FD] = {"keep_fd", 1, 1, 0},   [K_PROTECT] = {"protect", 2, 1, 0},
     [K_ORPHAN_GRACE] = {"orphan_grace", 1, 0, 0},
     [K_SERVER] = {"server", 1, 0, 0},     [K_IDLE] = {"idle", 1, 0, 0},
+    [K_PRESTART] = {"prestart", 1, 0, 0},
     [K_OVERLAY] = {"overlay", 2, 0, 0},   [K_OVERLAY_LOWER] = {"overlay_lower", 1, 1, 0},
     [K_NO_INIT] = {"no_init", 1, 0, 0},   [K_UMASK] = {"umask", 1, 0, 0},
 };
@@ -320,6 +324,7 @@ static int apply(struct parser *ps, struct plan *plan, struct ids_seen *ids, int
             return -1;
         plan->idle = (int)n;
         return 0;
+    case K_PRESTART: return parse_bool(ps, key, f[0], &plan->prestart);
     case K_NO_INIT: return parse_bool(ps, key, f[0], &plan->no_init);
     case K_UMASK:
         if (parse_num(ps, key, f[0], 8, 0777, &n) < 0)
@@ -561,6 +566,8 @@ int plan_parse(char *buf, size_t len, struct plan *plan, char *err, size_t errle
         return perr(&ps, "exactly one of image and rootfs is required (" MISMATCH_HINT ")");
     if (plan->server && (!plan->image || plan->join))
         return perr(&ps, "server needs image and no join (" MISMATCH_HINT ")");
+    if (plan->prestart && !plan->server)
+        return perr(&ps, "prestart needs server (" MISMATCH_HINT ")");
     if (!ids.uid || !ids.gid)
         return perr(&ps, "uid and gid are required (" MISMATCH_HINT ")");
     if (!ids.ctr_uid)

@@ -92,6 +92,7 @@ struct plan {
        join it, or start it, instead of mounting the image here. */
     const char *server;
     int idle;           /* seconds a server started here outlives its last container */
+    int prestart;       /* only start the server, if none runs (server_prestart) */
     int net, ipc, uts;  /* more namespaces: loopback-only network, IPC, host name */
     const char *hostname;
     struct rlimit_rec *rlimits;

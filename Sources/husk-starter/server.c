@@ -230,6 +230,32 @@ int server_join(const struct plan *plan, char *root, size_t rootlen) {
          "(husk server stop) or run with HUSK_IDLE=0", plan->name, p.sock);
 }
 
+_Noreturn void server_prestart(const struct plan *plan) {
+    /* husk waits for this process: it leaves at once, and its child does
+       the work, out of the container's way (husk becomes the starter, whose
+       supervisor must have no children but its own). */
+    pid_t child = fork();
+    if (child != 0)
+        _exit(child < 0 ? HUSK_EXIT_FAILURE : 0);
+    struct server_paths p;
+    server_paths(plan->server, &p);
+    int fd = connect_to(p.sock);
+    if (fd >= 0)
+        _exit(0); /* one runs already */
+    /* Not created: the directory is gone, and the starter will say why. */
+    int lock = open(p.lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* Held: a starter is starting one; the container's starter waits for it. */
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
+        _exit(0);
+    fd = connect_to(p.sock);
+    if (fd < 0) {
+        if (unlink(p.sock) < 0 && errno != ENOENT)
+            _exit(HUSK_EXIT_FAILURE);
+        start_server(plan, &p);
+    }
+    _exit(0);
+}
+
 int server_directory(const struct plan *plan) {
     char dir[128];
     const char *slash = strrchr(plan->server, '/');

@@ -38,6 +38,15 @@
    of the container) while the container runs. Fails with one line. */
 int server_join(const struct plan *plan, char *root, size_t rootlen);
 
+/* prestart=1: starts the server for PLAN's image when none runs, and does
+   nothing else. husk asks for it while it is still planning a first run,
+   so that the server's start (namespaces, libraries, the mount) overlaps
+   the rest of the planning; the container's own starter then joins it (or,
+   should this have failed, starts one itself and says what is wrong). The
+   caller's child leaves at once; the work is done by a grandchild whose
+   output goes nowhere (husk points it at /dev/null). */
+_Noreturn void server_prestart(const struct plan *plan);
+
 /* The directory of PLAN's server= prefix (O_PATH), opened on the host: the
    starter keeps it to reach the server's files from inside the container's
    mount namespace, where Husk's state is hidden. */

@@ -24,6 +24,10 @@ int husk_cloexec_except(const int *keep, int count);
  * ERRFD) with "--plan-fd=N" for PLANFD; no other descriptor of husk
  * reaches it. Returns its pid or -1. */
 int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd);
+/* The same with 0-2 on /dev/null and the plan as descriptor 3, without
+ * copying this process (posix_spawn: a first run's image server is started
+ * on the way, and husk is large). Returns its pid or -1. */
+int husk_spawn_quiet(const char *path, int planfd);
 
 /* Fork and exec the starter at PATH with "--plan-fd=PLANFD": only 0-2,
    PLANFD and the NKEEP descriptors in KEEP reach it. Returns the child's
