@@ -65,9 +65,11 @@ int main(int argc, char **argv) {
     pid_t launcher = getppid();
     struct plan plan;
     plan_read(plan_fd(argc, argv), &plan);
+    mode_t saved_umask = umask(0);
+    /* After umask(0): a server started early makes its socket and files as
+       one a container's starter starts does. */
     if (plan.prestart)
         server_prestart(&plan);
-    mode_t saved_umask = umask(0);
     if (plan.have_umask)
         saved_umask = plan.umask; /* --no-umask */
 
