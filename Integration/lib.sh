@@ -73,6 +73,21 @@ lib_work() { # NAME [make-busybox-oci.py options]
     IMG=$W/bb.sqsh
 }
 
+# Integration/root/ tests: skip (and end) unless run as root.
+lib_needs_root() { # TITLE
+    [ "$(id -u)" -eq 0 ] || { skip "$1" "needs root"; summary; exit 0; }
+}
+
+# Integration/root/ tests: AS_USER, a command prefix that runs as
+# HUSK_TEST_USER (unset: as root) with $W, made theirs, as HOME and TMPDIR
+# (Husk refuses a cache others could write), and the VAR=VALUE given.
+lib_as_test_user() { # [VAR=VALUE...]
+    AS_USER=(env HOME="$W" TMPDIR="$W" "$@")
+    [ -n "${HUSK_TEST_USER:-}" ] || return 0
+    chown -R "$HUSK_TEST_USER": "$W"
+    AS_USER=(setpriv --reuid="$HUSK_TEST_USER" --regid="$HUSK_TEST_USER" --init-groups "${AS_USER[@]}")
+}
+
 lib_alive() { # PGREP-ARGS...: this user's live processes that match (zombies
     # left out: an orphan's exit status waits for whatever reaps it, and
     # some machines' PID 1 reaps late)

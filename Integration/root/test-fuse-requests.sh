@@ -11,16 +11,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 HUSK=${HUSK:-husk}
-[ "$(id -u)" -eq 0 ] || { skip "the FUSE server's requests" "needs root"; summary; exit 0; }
+lib_needs_root "the FUSE server's requests"
 lib_work fuse-requests
-user=root
-as_user=(env HOME="$W" TMPDIR="$W" HUSK_IDLE=60)
-if [ -n "${HUSK_TEST_USER:-}" ]; then
-    user=$HUSK_TEST_USER
-    chown -R "$user": "$W"  # the user's own: Husk refuses a cache others could write
-    as_user=(setpriv --reuid="$user" --regid="$user" --init-groups "${as_user[@]}")
-fi
-run() { "${as_user[@]}" "$@"; }
+lib_as_test_user HUSK_IDLE=60
+run() { "${AS_USER[@]}" "$@"; }
 trap 'run "$HUSK" server stop --all >/dev/null 2>&1 || true; lib_remove_work "$W"; lib_cleanup' EXIT
 
 # The reads so far of the FUSE server of this test's one image server.

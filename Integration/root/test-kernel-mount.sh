@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 HUSK=${HUSK:-husk}
-[ "$(id -u)" -eq 0 ] || { skip "the kernel mounts a signed image file" "needs root"; summary; exit 0; }
+lib_needs_root "the kernel mounts a signed image file"
 lib_work kernel-mount
 export GNUPGHOME=$W/gnupg
 mkdir -m 700 "$GNUPGHOME" "$W/mnt"

@@ -11,23 +11,18 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 HUSK=${HUSK:-husk}
-[ "$(id -u)" -eq 0 ] || { skip "a start without libcap and ISA-L" "needs root"; summary; exit 0; }
+lib_needs_root "a start without libcap and ISA-L"
 if [ -z "${HUSK_IN_NAMESPACE:-}" ]; then
     HUSK_IN_NAMESPACE=1 exec unshare --mount --propagation private "$0" "$@"
 fi
 lib_work lazy-libraries
-as_user=()
-if [ -n "${HUSK_TEST_USER:-}" ]; then
-    chown -R "$HUSK_TEST_USER": "$W"  # the user's own: Husk refuses a cache others could write
-    as_user=(setpriv --reuid="$HUSK_TEST_USER" --regid="$HUSK_TEST_USER" --init-groups
-             env HOME="$W" TMPDIR="$W" HUSK_IDLE=0)
-fi
+lib_as_test_user HUSK_IDLE=0
 for library in libcap.so.2 libisal.so.2; do
     # All of ldconfig's output read (an early exit of awk would end ldconfig by SIGPIPE).
     path=$(ldconfig -p | awk -v name="$library" '$1 == name && !found { found = $NF } END { print found }')
     [ -n "$path" ] && mount --bind /dev/null "$(readlink -f "$path")"
 done
-run() { ${as_user[@]+"${as_user[@]}"} "$@"; }
+run() { "${AS_USER[@]}" "$@"; }
 # One line naming PACKAGE and exit status STATUS from CMD...
 one_line() { # STATUS PACKAGE CMD...
     local want=$1 package=$2 status=0 out
