@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Where a repeat start's wall time goes: the moments a start reaches (the
+# scheduler's exec, fork and exit tracepoints and a few uprobes in husk,
+# husk-starter and libc), recorded over RUNS runs of `husk exec IMAGE true`
+# joining a warm image server; timeline.py prints the phases between them as
+# medians. breakdown.sh says where the CPU time goes; this says where the
+# milliseconds of the wall time go, waiting included.
+# Run as ROOT (uprobes); the runs themselves are made as the unprivileged user
+# the arguments after -- name (Scripts/bench passes a setpriv command).
+#
+# Usage: HUSK=/path/to/husk Integration/bench/timeline.sh IMAGE.sqsh [-- RUN-AS...]
+# Writes Integration/bench/results/timeline.md (HUSK_BENCH_RESULTS=DIR elsewhere).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+image=${1:?usage: timeline.sh IMAGE.sqsh [-- RUN-AS...]}
+shift
+[ "${1:-}" != "--" ] || shift
+run=("$@")
+results=${HUSK_BENCH_RESULTS:-$here/results}
+runs=${HUSK_BENCH_RUNS:-100}
+for tool in perf hyperfine nm readelf; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (Scripts/install-deps --bench)" >&2; exit 2; }
+done
+husk=$(readlink -f "$(command -v "${HUSK:-husk}")")
+starter=$(dirname "$husk")/husk-starter
+[ -x "$starter" ] || starter=$(dirname "$husk")/../libexec/husk/husk-starter
+[ -x "$starter" ] || { echo "timeline.sh: no husk-starter beside $husk" >&2; exit 2; }
+libc=$(readlink -f "$(ldd "$husk" | awk '$1 == "libc.so.6" { print $3 }')")
+tracing=/sys/kernel/tracing
+[ -w "$tracing/uprobe_events" ] || mount -t tracefs nodev "$tracing" 2>/dev/null || true
+[ -w "$tracing/uprobe_events" ] || { echo "timeline.sh: needs root and tracefs ($tracing)" >&2; exit 2; }
+
+group=husktimeline$$
+work=$(mktemp -d /tmp/husk-bench-timeline.XXXXXX)
+chmod 1777 "$work"
+as_user() { ${run[@]+"${run[@]}"} env HUSK_IDLE=60 "$@"; }
+probes=()
+cleanup() {
+    for name in ${probes[@]+"${probes[@]}"}; do echo "-:$group/$name" >>"$tracing/uprobe_events" || true; done
+    as_user "$husk" server stop --all >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The file offset of the function named by the regular expression (exactly one
+# symbol must match), for uprobe_events.
+offset() { # BINARY REGEX [nm option]
+    local matches address
+    matches=$(nm ${3:-} "$1" | re="$2" awk '($2 == "t" || $2 == "T") && $3 ~ ENVIRON["re"] { print $1 }' | sort -u)
+    [ "$(printf '%s\n' "$matches" | grep -c .)" -eq 1 ] \
+        || { echo "timeline.sh: $1: not exactly one function matches $2 (was it renamed? update timeline.sh)" >&2; exit 2; }
+    address=$((16#$matches))
+    # file offset = address - segment's address + segment's offset, in the LOAD segment holding it
+    local type off va pa filesz rest
+    while read -r type off va pa filesz rest; do
+        [ "$type" = LOAD ] || continue
+        if [ "$address" -ge $((va)) ] && [ "$address" -lt $((va + filesz)) ]; then
+            printf '0x%x\n' $((address - va + off))
+            return
+        fi
+    done < <(readelf -l -W "$1")
+    echo "timeline.sh: $1: $2 is in no loaded segment" >&2
+    exit 2
+}
+probe() { # NAME BINARY REGEX [return] [nm option]
+    local kind=p at
+    [ "${4:-}" = return ] && kind=r
+    at=$(offset "$2" "$3" "${5:-}")
+    echo "$kind:$group/$1 $2:$at" >>"$tracing/uprobe_events"
+    probes+=("$1")
+}
+probe libcStart "$libc" '^__libc_start_main@@' '' -D
+probe execv "$libc" '^execv@@' '' -D
+probe main "$husk" '^husk_main$'
+probe resolved "$husk" '^\$s11HuskRuntime0B5ImageV7resolve_14cacheDirectory8registry6policy.*KFZ$' return
+probe planned "$husk" '^\$s11HuskRuntime13LaunchPlannerV4plan9arguments.*tKF$' return
+probe starterMain "$starter" '^main$'
+probe joined "$starter" '^server_join$' return
+probe rootBuilt "$starter" '^build_root$' return
+
+as_user "$husk" exec "$image" true  # starts the server: every measured run joins it
+as_user hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/wall.json" -n husk "$husk exec $image true" >/dev/null
+perf record -q -o "$work/perf.data" -e "$group:*" \
+    -e sched:sched_process_exec -e sched:sched_process_fork -e sched:sched_process_exit -- \
+    ${run[@]+"${run[@]}"} env HUSK_IDLE=60 sh -c \
+    "for i in \$(seq $runs); do '$husk' exec '$image' true; done" >/dev/null 2>&1
+wall=$(python3 -c 'import json, sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["mean"] * 1e3))' "$work/wall.json")
+{
+    echo "# Where a repeat start's wall time goes ($(date -u +%Y-%m-%d), $(nproc) cores, husk $("$husk" --version))"
+    echo
+    echo "\`husk exec IMAGE true\` joining a warm image server: $wall ms wall time (hyperfine, $runs runs, no probes)."
+    echo "The moments each of $runs more runs reached, from the exec of husk (kernel tracepoints and uprobes,"
+    echo "Integration/bench/timeline.sh), and the phases between them (medians). Recording them slows each"
+    echo "run a little (its total below against the wall time above): compare phases, not the sum."
+    echo
+    perf script -i "$work/perf.data" -F comm,pid,time,event,trace 2>/dev/null | python3 "$here/timeline.py" "$group"
+} >"$results/timeline.md"
+cat "$results/timeline.md"
