@@ -15,7 +15,8 @@
 #     importing eight modules, against the extracted directory (extract mode);
 #  3. 64 concurrent `exec IMG sleep`: servers, PSS of all 64 against one
 #     container's; wall time of 64 concurrent `exec IMG true` against ch-run;
-#  4. extract mode: the first extraction of the image.
+#  4. extract mode: the first extraction of the image, against unsquashfs writing
+#     the same tree to the same filesystem (TMPDIR, and /dev/shm when there).
 # Writes Integration/bench/results/server.md (HUSK_BENCH_RESULTS=DIR elsewhere).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +27,7 @@ image=${1:?usage: server.sh DEBIAN.sqsh [KERNEL-MOUNT]}
 kernel=${2:-}
 results=${HUSK_BENCH_RESULTS:-$here/results}
 [ "$(id -u)" -ne 0 ] || { echo "run as an unprivileged user (Scripts/bench does)" >&2; exit 2; }
-for tool in hyperfine ch-run; do
+for tool in hyperfine ch-run unsquashfs; do
     command -v "$tool" >/dev/null || { echo "missing $tool (Scripts/install-deps --bench)" >&2; exit 2; }
 done
 mkdir -p "$results"
@@ -165,12 +166,34 @@ echo "husk (servers) / ch-run, 64 concurrent: $(ratio "$(mean_of many.json 0)" "
 } >>"$out"
 
 echo "== extract mode" >&2
-hyperfine -N --runs 5 --prepare "sh -c 'chmod -R u+rwX $work/husk-$(id -u)/rootfs; rm -rf $work/husk-$(id -u)/rootfs'" --export-json extract.json \
-    -n "first extraction" "$HUSK exec --mode extract $img true" >/dev/null
+# Side by side with unsquashfs (squashfs-tools) writing the same tree to the same
+# filesystem (without xattrs, as husk extracts): in the bench's TMPDIR and, when
+# there is one, on /dev/shm (a tmpfs). A disk slow to take the writes slows both.
+extraction() { # KEY LABEL DIR: mean times of husk's first extraction and unsquashfs's, into DIR
+    local dir=$3/husk-bench-extract
+    hyperfine -N --runs 5 --prepare "sh -c 'chmod -R u+rwX $dir 2>/dev/null; rm -rf $dir; mkdir -m 700 $dir'" \
+        --export-json "extract-$1.json" \
+        -n husk "env TMPDIR=$dir $HUSK exec --mode extract $img true" \
+        -n unsquashfs "unsquashfs -q -no-xattrs -d $dir/unsquashfs $img" >/dev/null
+    chmod -R u+rwX "$dir" 2>/dev/null; rm -rf "$dir"
+    echo "| $2 ($(stat -f -c %T "$3")) | $(s "$(mean_of "extract-$1.json" 0)") | $(s "$(mean_of "extract-$1.json" 1)") | $(ratio "$(mean_of "extract-$1.json" 0)" "$(mean_of "extract-$1.json" 1)") |"
+}
+rows=$(extraction tmpdir "TMPDIR" "$work")
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    shm=$(mktemp -d /dev/shm/husk-bench.XXXXXX)
+    rows="$rows
+$(extraction shm "/dev/shm" "$shm")"
+    rmdir "$shm"
+fi
 {
 echo
 echo "## 4. Extract mode"
 echo
-echo "First \`exec --mode extract IMG true\` of the Debian image (extraction included, mean of 5): $(s "$(mean_of extract.json 0)")"
+echo "The first extraction of the Debian image (husk: \`exec --mode extract IMG true\`, the start included;"
+echo "unsquashfs: \`-no-xattrs -d DIR\`, as many threads as cores), mean of 5:"
+echo
+echo "| written to | husk | unsquashfs | / unsquashfs |"
+echo "|---|---:|---:|---:|"
+echo "$rows"
 } >>"$out"
 tee "$results/server.md" <"$out"

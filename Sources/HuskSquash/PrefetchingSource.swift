@@ -56,7 +56,8 @@ final class PrefetchingSource: ByteSource {
         try readBorrowed(limit: Int.max)
     }
 
-    private func readBorrowed(limit: Int) throws -> UnsafeRawBufferPointer {
+    /// At most `limit` bytes of the current chunk, lent until the next call.
+    func readBorrowed(limit: Int) throws -> UnsafeRawBufferPointer {
         if current == nil || position == current!.count {
             // The chunk handed out last is done with: its memory is reused.
             let used = current

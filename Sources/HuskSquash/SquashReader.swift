@@ -64,22 +64,8 @@ public final class SquashReader {
         guard readStatus == 0 else {
             throw HuskError(.invalidImage, "\(path): not a squashfs image (\(HuskError.squashfs(readStatus, "reading superblock", path: path).message))")
         }
-        var config = sqfs_compressor_config_t()
-        try checkRead(sqfs_compressor_config_init(&config, SQFS_COMPRESSOR(rawValue: UInt32(superblock.pointee.compression_id)),
-                                                  Int(superblock.pointee.block_size), UInt16(SQFS_COMP_FLAG_UNCOMPRESS.rawValue)),
-                      "reading compressor settings", path: path)
-        var created: UnsafeMutablePointer<sqfs_compressor_t>?
-        let status = sqfs_compressor_create(&config, &created)
-        guard status == 0, let plain = created else {
-            throw HuskError.damagedImage(status, "creating the decompressor", path: path)
-        }
-        guard let compressor = husk_sqfs_keep_decompression_context(plain, &config) else {
-            throw HuskError(.squashfs, "\(path): out of memory")
-        }
+        let compressor = try Self.makeDecompressor(superblock: superblock, file: file, path: path)
         handles.compressor = compressor
-        if superblock.pointee.flags & UInt16(SQFS_FLAG_COMPRESSOR_OPTIONS.rawValue) != 0 {
-            try checkRead(husk_sqfs_compressor_read_options(compressor, file), "reading compressor options", path: path)
-        }
         guard let directoryReader = sqfs_dir_reader_create(superblock, compressor, file, 0) else {
             throw HuskError(.squashfs, "\(path): out of memory")
         }
@@ -95,6 +81,47 @@ public final class SquashReader {
         self.directoryReader = directoryReader
         self.dataReader = dataReader
         self.superblock = superblock
+    }
+
+    /// A decompressor for the image's blocks, with its options read; each
+    /// reader needs one of its own (it keeps a decompression context).
+    private static func makeDecompressor(superblock: UnsafeMutablePointer<sqfs_super_t>,
+                                         file: UnsafeMutablePointer<sqfs_file_t>,
+                                         path: String) throws -> UnsafeMutablePointer<sqfs_compressor_t> {
+        var config = sqfs_compressor_config_t()
+        try checkRead(sqfs_compressor_config_init(&config, SQFS_COMPRESSOR(rawValue: UInt32(superblock.pointee.compression_id)),
+                                                  Int(superblock.pointee.block_size), UInt16(SQFS_COMP_FLAG_UNCOMPRESS.rawValue)),
+                      "reading compressor settings", path: path)
+        var created: UnsafeMutablePointer<sqfs_compressor_t>?
+        let status = sqfs_compressor_create(&config, &created)
+        guard status == 0, let plain = created else {
+            throw HuskError.damagedImage(status, "creating the decompressor", path: path)
+        }
+        guard let compressor = husk_sqfs_keep_decompression_context(plain, &config) else {
+            throw HuskError(.squashfs, "\(path): out of memory")
+        }
+        if superblock.pointee.flags & UInt16(SQFS_FLAG_COMPRESSOR_OPTIONS.rawValue) != 0 {
+            let status = husk_sqfs_compressor_read_options(compressor, file)
+            guard status == 0 else {
+                husk_sqfs_destroy(compressor)
+                throw HuskError.damagedImage(status, "reading compressor options", path: path)
+            }
+        }
+        return compressor
+    }
+
+    /// A data reader of its own over this image, for reading file contents
+    /// on another thread: libsquashfs's readers and decompression contexts
+    /// are not thread-safe, its file is (it reads with `pread`).
+    func makeDataReader() throws -> SquashDataReader {
+        let compressor = try Self.makeDecompressor(superblock: superblock, file: file, path: path)
+        guard let dataReader = sqfs_data_reader_create(file, blockSize, compressor, 0) else {
+            husk_sqfs_destroy(compressor)
+            throw HuskError(.squashfs, "\(path): out of memory")
+        }
+        let reader = SquashDataReader(image: self, compressor: compressor, dataReader: dataReader)
+        try checkRead(sqfs_data_reader_load_fragment_table(dataReader, superblock), "reading the fragment table", path: path)
+        return reader
     }
 
     /// Validates the raw superblock against the file's size (`SuperblockCheck`)

@@ -243,6 +243,9 @@ struct TarBuilder {
 }
 
 @Suite struct SquashExtractorTests {
+    /// 5 MB of lines that differ, so a chunk out of place would show.
+    static let huge = (0..<400_000).map { "line \($0)\n" }.joined()
+
     @Test func extractsFilesLinksAndSymlinks() throws {
         let layout = try LayoutBuilder()
         defer { layout.remove() }
@@ -250,6 +253,8 @@ struct TarBuilder {
             .directory("bin/"), .file("bin/tool", "#!/bin/sh\necho tool\n", mode: 0o4755),
             .hardlink("bin/alias", to: "bin/tool"), .symlink("bin/link", to: "tool"),
             .directory("data/"), .file("data/big", String(repeating: "0123456789", count: 50_000)),
+            // Larger than the chunks file contents come through (2 MiB), and files after it.
+            .file("data/huge", Self.huge), .file("data/z-after", "after\n"),
         ], gzip: true), mediaType: MediaType.ociLayerGzip)
         let config = try layout.blob(Array(#"{"architecture":"amd64","os":"linux"}"#.utf8), mediaType: MediaType.ociConfig)
         try layout.writeIndex([try layout.blob(layout.json(ImageManifest(config: config, layers: [layer])),
@@ -263,6 +268,8 @@ struct TarBuilder {
 
         #expect(try String(contentsOfFile: target + "/bin/alias", encoding: .utf8) == "#!/bin/sh\necho tool\n")
         #expect(try String(contentsOfFile: target + "/data/big", encoding: .utf8).count == 500_000)
+        #expect(try String(contentsOfFile: target + "/data/huge", encoding: .utf8) == Self.huge)
+        #expect(try String(contentsOfFile: target + "/data/z-after", encoding: .utf8) == "after\n")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: target + "/bin/link") == "tool")
         var a = stat(), b = stat()
         stat(target + "/bin/tool", &a)
