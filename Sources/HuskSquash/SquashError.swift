@@ -49,6 +49,17 @@ extension HuskError {
     }
 }
 
+/// The byte count of a read of `file`'s data that made progress; otherwise the
+/// image's fault in one line: a read error, or no bytes where the file has
+/// more. `fix` says what to do (copy, or convert, the image again).
+func dataRead(_ got: Int32, file: String, image: String, fix: String) throws -> Int {
+    if got < 0 { throw HuskError.damagedImage(got, "reading \(file)", path: image) }
+    guard got > 0 else {
+        throw HuskError(.invalidImage, "\(image): \(file): file data cut short (a damaged image); \(fix)")
+    }
+    return Int(got)
+}
+
 /// Throws a `HuskError` for a non-zero libsquashfs return code from reading an image.
 @inline(__always)
 func checkRead(_ code: Int32, _ action: @autoclosure () -> String, path: String) throws {

@@ -64,12 +64,9 @@ final class FileContentsSource: ByteSource {
                 continue
             }
             let want = UInt32(min(UInt64(buffer.count - filled), file.size - offset, UInt64(UInt32.max)))
-            let got = data.read(file.inode, offset: offset, into: buffer.baseAddress! + filled, count: want)
-            if got < 0 { throw HuskError.damagedImage(got, "reading \(file.target)", path: data.path) }
-            guard got > 0 else {
-                throw HuskError(.invalidImage, "\(data.path): \(file.target): file data cut short (a damaged image); copy or convert it again")
-            }
-            filled += Int(got)
+            let got = try dataRead(data.read(file.inode, offset: offset, into: buffer.baseAddress! + filled, count: want),
+                                   file: file.target, image: data.path, fix: "copy or convert it again")
+            filled += got
             offset += UInt64(got)
         }
         return filled

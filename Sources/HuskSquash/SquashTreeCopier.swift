@@ -113,12 +113,9 @@ enum SquashTreeCopier {
                     var offset: UInt64 = 0
                     while offset < size {
                         let want = UInt32(min(UInt64(buffer.count), size - offset))
-                        let got = reader.readData(inode, offset: offset, into: buffer.baseAddress!, count: want)
-                        if got < 0 { throw HuskError.damagedImage(got, "reading /\(path)", path: reader.path) }
-                        guard got > 0 else {
-                            throw HuskError(.invalidImage, "\(reader.path): /\(path): file data cut short (a damaged image); copy it again")
-                        }
-                        try consume(UnsafeRawBufferPointer(rebasing: buffer[..<Int(got)]))
+                        let got = try dataRead(reader.readData(inode, offset: offset, into: buffer.baseAddress!, count: want),
+                                               file: "/" + path, image: reader.path, fix: "copy it again")
+                        try consume(UnsafeRawBufferPointer(rebasing: buffer[..<got]))
                         offset += UInt64(got)
                     }
                 }
