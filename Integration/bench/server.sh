@@ -8,11 +8,12 @@
 #                 it: Scripts/bench does); the reference for reading /usr
 #
 #  1. `exec IMG true`: one-shot (HUSK_IDLE=0), repeat run (joins the
-#     server), ch-run (100 runs interleaved, interleaved.py), first run
-#     (starts the server; hyperfine, 20 runs);
+#     server), first run (starts the server), ch-run: 100 runs interleaved
+#     (interleaved.py);
 #  2. reading all of /usr (tar through a pipe) on a repeat run, against the
 #     kernel's squashfs mount, the one-shot mode and ch-run; python3
 #     importing eight modules, against the extracted directory (extract mode);
+#     interleaved too;
 #  3. 64 concurrent `exec IMG sleep`: servers, PSS of all 64 against one
 #     container's; wall time of 64 concurrent `exec IMG true` against ch-run;
 #  4. extract mode: the first extraction of the image, against unsquashfs writing
@@ -46,45 +47,45 @@ s() { /usr/bin/python3 -c 'import sys; print("%.2f s" % float(sys.argv[1]))' "$1
 
 echo "== startup" >&2
 export HUSK_IDLE=30
-# Interleaved: the machine's slow minutes fall on husk and ch-run alike.
+# Interleaved: the machine's slow minutes fall on husk and ch-run alike. A
+# first run starts the server: it is stopped before each. Repeat runs find
+# the server a first run of the round, or of the round before, started.
 /usr/bin/python3 "$here/interleaved.py" --warmup 3 --runs 100 --export-json start.json \
+    --prepare first "$HUSK server stop --all" \
     one-shot "env HUSK_IDLE=0 $HUSK exec $img true" \
     repeat "$HUSK exec $img true" \
+    first "$HUSK exec $img true" \
     ch-run "ch-run $img -- true"
-"$HUSK" server stop --all >/dev/null
-# The first run starts the server: stop it before each run.
-hyperfine -N --runs 20 --prepare "$HUSK server stop --all" --export-json first.json \
-    -n first "$HUSK exec $img true" >/dev/null
-ch=$(mean_of start.json 2)
+ch=$(mean_of start.json 3)
 {
 echo "# Image servers ($(date -u +%Y-%m-%d), $(nproc) cores, husk $("$HUSK" --version), ch-run $(ch-run --version 2>&1 | head -n 1))"
 echo
-echo "## 1. \`exec IMG true\` on the Debian image (mean of 100 runs, interleaved; the first run: 20 runs after them)"
+echo "## 1. \`exec IMG true\` on the Debian image (mean of 100 runs, interleaved)"
 echo
 echo "| | time | / ch-run |"
 echo "|---|---:|---:|"
 echo "| husk, repeat run (joins the server) | $(ms "$(mean_of start.json 1)") | $(ratio "$(mean_of start.json 1)" "$ch") |"
-echo "| husk, first run (starts the server) | $(ms "$(mean_of first.json 0)") | $(ratio "$(mean_of first.json 0)" "$ch") |"
+echo "| husk, first run (starts the server) | $(ms "$(mean_of start.json 2)") | $(ratio "$(mean_of start.json 2)" "$ch") |"
 echo "| husk, HUSK_IDLE=0 (one-shot) | $(ms "$(mean_of start.json 0)") | $(ratio "$(mean_of start.json 0)" "$ch") |"
 echo "| ch-run | $(ms "$ch") | 1.00 |"
 } >"$out"
 
 echo "== reading /usr" >&2
 # Through a pipe: GNU tar does not read the files it archives to /dev/null.
-readall="sh -c 'tar cf - /usr | cat >/dev/null'"
+readall="sh -c 'tar cf - -C / usr | cat >/dev/null'"
 imports="import json, email.parser, http.client, xml.etree.ElementTree, asyncio, sqlite3, decimal, argparse"
 "$HUSK" exec --mode extract "$img" true # extract once, outside the timing
-commands=(-n "husk, repeat run" "$HUSK exec $img $readall"
-          -n "husk, HUSK_IDLE=0" "env HUSK_IDLE=0 $HUSK exec $img $readall"
-          -n ch-run "ch-run $img -- $readall")
-[ -n "$kernel" ] && commands+=(-n "kernel squashfs" "sh -c 'tar cf - -C $kernel usr | cat >/dev/null'")
-hyperfine -N --warmup 1 --runs 5 --export-json readall.json "${commands[@]}" >/dev/null
-hyperfine -N --warmup 2 --runs 10 --export-json imports.json \
-    -n "husk, repeat run" "$HUSK exec $img python3 -c '$imports'" \
-    -n "husk --mode extract" "$HUSK exec --mode extract $img python3 -c '$imports'" >/dev/null
+commands=("husk, repeat run" "$HUSK exec $img $readall"
+          "husk, HUSK_IDLE=0" "env HUSK_IDLE=0 $HUSK exec $img $readall"
+          ch-run "ch-run $img -- $readall")
+[ -n "$kernel" ] && commands+=("kernel squashfs" "sh -c 'tar cf - -C $kernel usr | cat >/dev/null'")
+/usr/bin/python3 "$here/interleaved.py" --warmup 1 --runs 10 --export-json readall.json "${commands[@]}"
+/usr/bin/python3 "$here/interleaved.py" --warmup 2 --runs 40 --export-json imports.json \
+    "husk, repeat run" "$HUSK exec $img python3 -c '$imports'" \
+    "husk --mode extract" "$HUSK exec --mode extract $img python3 -c '$imports'"
 {
 echo
-echo "## 2. Reading the image on a repeat run (warm caches; mean of 5 and 10 runs)"
+echo "## 2. Reading the image on a repeat run (warm caches; interleaved, mean of 10 and 40 runs)"
 echo
 echo "| all of /usr (tar \| cat >/dev/null) | time | / kernel squashfs |"
 echo "|---|---:|---:|"

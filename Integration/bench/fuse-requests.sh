@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# What a cold start asks the FUSE server, husk against ch-run: a first run of
+# `husk exec IMAGE true` (the image server stopped before it) and a run of
+# `ch-run IMAGE -- true` (each mounts the image afresh), RUNS of each in
+# turn, with the kernel's fuse_request_send and fuse_request_end tracepoints.
+# Prints, per tool, the wall time, the requests by kind and the time between
+# each request's sending and its answer (summed: read-ahead requests overlap).
+# It tells whether a first run's gap to ch-run is in reading the image or
+# before it.
+# Run as ROOT (tracepoints); the runs themselves are made as the unprivileged
+# user the arguments after -- name (Scripts/bench passes a setpriv command).
+#
+# Usage: HUSK=/path/to/husk Integration/bench/fuse-requests.sh IMAGE.sqsh [-- RUN-AS...]
+# Writes Integration/bench/results/fuse-requests.md (HUSK_BENCH_RESULTS=DIR elsewhere).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+image=${1:?usage: fuse-requests.sh IMAGE.sqsh [-- RUN-AS...]}
+shift
+[ "${1:-}" != "--" ] || shift
+run=("$@")
+results=${HUSK_BENCH_RESULTS:-$here/results}
+runs=${HUSK_BENCH_RUNS:-10}
+command -v ch-run >/dev/null || { echo "missing ch-run (Scripts/install-deps --bench)" >&2; exit 2; }
+husk=$(readlink -f "$(command -v "${HUSK:-husk}")")
+tracing=/sys/kernel/tracing
+[ -w "$tracing/trace" ] || mount -t tracefs nodev "$tracing" 2>/dev/null || true
+[ -w "$tracing/events/fuse/enable" ] || { echo "fuse-requests.sh: needs root, tracefs and the fuse tracepoints (Linux 6.11+)" >&2; exit 2; }
+mkdir -p "$results"
+
+work=$(mktemp -d /tmp/husk-bench-fuse.XXXXXX)
+chmod 1777 "$work"
+as_user() { ${run[@]+"${run[@]}"} env HUSK_IDLE=60 TMPDIR="$work" "$@"; }
+cleanup() {
+    echo 0 >"$tracing/events/fuse/enable" || true
+    as_user "$husk" server stop --all >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cp "$image" "$work/image.sqsh"
+chmod 644 "$work/image.sqsh"
+as_user "$husk" exec "$work/image.sqsh" true # the page cache of the file, for both
+
+# One traced start: TOOL into TRACE-FILE, its wall time (s) into TRACE-FILE.wall.
+traced() { # TOOL TRACE-FILE
+    as_user "$husk" server stop --all >/dev/null
+    sleep 0.3
+    echo >"$tracing/trace"
+    echo 1 >"$tracing/events/fuse/enable"
+    local start end
+    start=$(date +%s.%N)
+    if [ "$1" = husk ]; then as_user "$husk" exec "$work/image.sqsh" true
+    else as_user ch-run "$work/image.sqsh" -- true; fi
+    end=$(date +%s.%N)
+    echo 0 >"$tracing/events/fuse/enable"
+    grep -E 'fuse_request_(send|end):' "$tracing/trace" >"$2"
+    echo "$start $end" >"$2.wall"
+}
+for i in $(seq "$runs"); do
+    traced husk "$work/husk.$i"
+    traced ch-run "$work/ch-run.$i"
+done
+
+/usr/bin/python3 - "$work" "$runs" "$(date -u +%Y-%m-%d)" "$(nproc)" "$("$husk" --version)" \
+    "$(env USER=root ch-run --version 2>&1 | head -n 1)" >"$results/fuse-requests.md" <<'EOF'
+import collections, re, statistics, sys
+work, runs, day, cores, husk_version, ch_version = sys.argv[1], int(sys.argv[2]), *sys.argv[3:]
+line = re.compile(r"(\d+\.\d+): fuse_request_(send|end): connection (\d+) req (\d+) (?:opcode \d+ \((\w+)\) )?len")
+summary = {}
+for tool in ("husk", "ch-run"):
+    walls, counts, waits, kinds = [], [], [], collections.defaultdict(list)
+    for i in range(1, runs + 1):
+        sent, per_kind, wait = {}, collections.Counter(), 0.0
+        for text in open(f"{work}/{tool}.{i}"):
+            m = line.search(text)
+            if not m:
+                continue
+            at, what, connection, request, opcode = m.groups()
+            key = (connection, request)
+            if what == "send":
+                sent[key] = (float(at), opcode.removeprefix("FUSE_"))
+            elif key in sent:
+                began, opcode = sent.pop(key)
+                per_kind[opcode] += 1
+                wait += float(at) - began
+        start, end = map(float, open(f"{work}/{tool}.{i}.wall").read().split())
+        walls.append((end - start) * 1e3)
+        counts.append(sum(per_kind.values()))
+        waits.append(wait * 1e3)
+        for opcode in set(per_kind) | set(kinds):
+            kinds[opcode].append(per_kind[opcode])
+    summary[tool] = (walls, counts, waits, kinds)
+print(f"# What a cold start asks the FUSE server ({day}, {cores} cores, husk {husk_version}, ch-run {ch_version})")
+print()
+print(f"`true` in the image, {runs} runs of each in turn (Integration/bench/fuse-requests.sh): husk's first run")
+print("(its image server stopped 0.3 s before) and ch-run (which mounts the image every run), with the")
+print("kernel's fuse_request_send and fuse_request_end tracepoints. Medians; \"waiting\" sums, over the")
+print("requests, the time from sending to the answer (read-ahead requests overlap).")
+print()
+print("| | husk, first run | ch-run |")
+print("|---|---:|---:|")
+med = lambda values: statistics.median(values) if values else 0
+print(f"| wall time (traced) | {med(summary['husk'][0]):.1f} ms | {med(summary['ch-run'][0]):.1f} ms |")
+print(f"| requests | {med(summary['husk'][1]):.0f} | {med(summary['ch-run'][1]):.0f} |")
+print(f"| waiting for answers | {med(summary['husk'][2]):.1f} ms | {med(summary['ch-run'][2]):.1f} ms |")
+for opcode in sorted(set(summary["husk"][3]) | set(summary["ch-run"][3])):
+    print(f"| {opcode} | {med(summary['husk'][3].get(opcode, [])):.0f} | {med(summary['ch-run'][3].get(opcode, [])):.0f} |")
+EOF
+cat "$results/fuse-requests.md"
