@@ -27,18 +27,19 @@ tracing=/sys/kernel/tracing
 [ -w "$tracing/events/fuse/enable" ] || { echo "fuse-requests.sh: needs root, tracefs and the fuse tracepoints (Linux 6.11+)" >&2; exit 2; }
 mkdir -p "$results"
 
+# Root writes only in a directory of its own (the traces); the user's
+# TMPDIR is one it made: root never writes where another account could
+# plant a link.
 work=$(mktemp -d /tmp/husk-bench-fuse.XXXXXX)
-chmod 1777 "$work"
-as_user() { ${run[@]+"${run[@]}"} env HUSK_IDLE=60 TMPDIR="$work" "$@"; }
+tmp=$(${run[@]+"${run[@]}"} mktemp -d /tmp/husk-bench-fuse-user.XXXXXX)
+as_user() { ${run[@]+"${run[@]}"} env HUSK_IDLE=60 TMPDIR="$tmp" "$@"; }
 cleanup() {
     echo 0 >"$tracing/events/fuse/enable" || true
     as_user "$husk" server stop --all >/dev/null 2>&1 || true
-    rm -rf "$work"
+    rm -rf "$work" "$tmp"
 }
 trap cleanup EXIT
-cp "$image" "$work/image.sqsh"
-chmod 644 "$work/image.sqsh"
-as_user "$husk" exec "$work/image.sqsh" true # the page cache of the file, for both
+as_user "$husk" exec "$image" true # the page cache of the file, for both
 
 # One traced start: TOOL into TRACE-FILE, its wall time (s) into TRACE-FILE.wall.
 traced() { # TOOL TRACE-FILE
@@ -48,8 +49,8 @@ traced() { # TOOL TRACE-FILE
     echo 1 >"$tracing/events/fuse/enable"
     local start end
     start=$(date +%s.%N)
-    if [ "$1" = husk ]; then as_user "$husk" exec "$work/image.sqsh" true
-    else as_user ch-run "$work/image.sqsh" -- true; fi
+    if [ "$1" = husk ]; then as_user "$husk" exec "$image" true
+    else as_user ch-run "$image" -- true; fi
     end=$(date +%s.%N)
     echo 0 >"$tracing/events/fuse/enable"
     grep -E 'fuse_request_(send|end):' "$tracing/trace" >"$2"
