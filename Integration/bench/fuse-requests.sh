@@ -14,10 +14,9 @@
 # Writes Integration/bench/results/fuse-requests.md (HUSK_BENCH_RESULTS=DIR elsewhere).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image=${1:?usage: fuse-requests.sh IMAGE.sqsh [-- RUN-AS...]}
-shift
-[ "${1:-}" != "--" ] || shift
-run=("$@")
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+bench_root_args "fuse-requests.sh IMAGE.sqsh [-- RUN-AS...]" "$@"
 results=${HUSK_BENCH_RESULTS:-$here/results}
 runs=${HUSK_BENCH_RUNS:-10}
 command -v ch-run >/dev/null || { echo "missing ch-run (Scripts/install-deps --bench)" >&2; exit 2; }
@@ -27,16 +26,11 @@ tracing=/sys/kernel/tracing
 [ -w "$tracing/events/fuse/enable" ] || { echo "fuse-requests.sh: needs root, tracefs and the fuse tracepoints (Linux 6.11+)" >&2; exit 2; }
 mkdir -p "$results"
 
-# Root writes only in a directory of its own (the traces); the user's
-# TMPDIR is one it made: root never writes where another account could
-# plant a link.
-work=$(mktemp -d /tmp/husk-bench-fuse.XXXXXX)
-tmp=$(${run[@]+"${run[@]}"} mktemp -d /tmp/husk-bench-fuse-user.XXXXXX)
-as_user() { ${run[@]+"${run[@]}"} env HUSK_IDLE=60 TMPDIR="$tmp" "$@"; }
+bench_root_dirs husk-bench-fuse  # the traces in $work; the user writes nothing
 cleanup() {
     echo 0 >"$tracing/events/fuse/enable" || true
     as_user "$husk" server stop --all >/dev/null 2>&1 || true
-    rm -rf "$work" "$tmp"
+    rm -rf "$work" "$user_dir"
 }
 trap cleanup EXIT
 as_user "$husk" exec "$image" true # the page cache of the file, for both
@@ -68,7 +62,7 @@ work, runs, day, cores, husk_version, ch_version = sys.argv[1], int(sys.argv[2])
 line = re.compile(r"(\d+\.\d+): fuse_request_(send|end): connection (\d+) req (\d+) (?:opcode \d+ \((\w+)\) )?len")
 summary = {}
 for tool in ("husk", "ch-run"):
-    walls, counts, waits, kinds = [], [], [], collections.defaultdict(list)
+    walls, counts, waits, kinds = [], [], [], []
     for i in range(1, runs + 1):
         sent, per_kind, wait = {}, collections.Counter(), 0.0
         for text in open(f"{work}/{tool}.{i}"):
@@ -87,8 +81,7 @@ for tool in ("husk", "ch-run"):
         walls.append((end - start) * 1e3)
         counts.append(sum(per_kind.values()))
         waits.append(wait * 1e3)
-        for opcode in set(per_kind) | set(kinds):
-            kinds[opcode].append(per_kind[opcode])
+        kinds.append(per_kind)
     summary[tool] = (walls, counts, waits, kinds)
 print(f"# What a cold start asks the FUSE server ({day}, {cores} cores, husk {husk_version}, ch-run {ch_version})")
 print()
@@ -99,11 +92,12 @@ print("requests, the time from sending to the answer (read-ahead requests overla
 print()
 print("| | husk, first run | ch-run |")
 print("|---|---:|---:|")
-med = lambda values: statistics.median(values) if values else 0
+med = statistics.median
 print(f"| wall time (traced) | {med(summary['husk'][0]):.1f} ms | {med(summary['ch-run'][0]):.1f} ms |")
 print(f"| requests | {med(summary['husk'][1]):.0f} | {med(summary['ch-run'][1]):.0f} |")
 print(f"| waiting for answers | {med(summary['husk'][2]):.1f} ms | {med(summary['ch-run'][2]):.1f} ms |")
-for opcode in sorted(set(summary["husk"][3]) | set(summary["ch-run"][3])):
-    print(f"| {opcode} | {med(summary['husk'][3].get(opcode, [])):.0f} | {med(summary['ch-run'][3].get(opcode, [])):.0f} |")
+per_run = {tool: summary[tool][3] for tool in summary}  # a Counter of kinds per run
+for opcode in sorted({kind for runs_of in per_run.values() for counter in runs_of for kind in counter}):
+    print("| " + opcode + " | " + " | ".join(f"{med([c[opcode] for c in per_run[tool]]):.0f}" for tool in ("husk", "ch-run")) + " |")
 EOF
 cat "$results/fuse-requests.md"

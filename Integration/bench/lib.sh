@@ -60,3 +60,28 @@ pss() {
         grep '^VmRSS:' "/proc/$pid/status" 2>/dev/null || true
     done | awk '/^(Pss|VmRSS):/ {s += $2} END {print s + 0}'
 }
+
+# For the benchmarks run as root whose runs are made as a user (timeline.sh,
+# breakdown.sh, fuse-requests.sh). bench_root_args USAGE "$@" sets `image`
+# (the first argument) and the array `run` (the RUN-AS command after an
+# optional --; empty: the runs are root's own).
+bench_root_args() {
+    local usage=$1
+    shift
+    image=${1:?usage: $usage}
+    shift
+    [ "${1:-}" != "--" ] || shift
+    run=("$@")
+}
+
+# as_user CMD...: CMD as the user (HUSK_IDLE=60: a server outlives the pauses).
+as_user() { ${run[@]+"${run[@]}"} env HUSK_IDLE=60 "$@"; }
+
+# bench_root_dirs PREFIX: sets `work`, root's own new directory (perf data,
+# traces, tables), and `user_dir`, one the user made for what it writes (wall
+# times): root never writes where another account could plant a link. The
+# caller removes both.
+bench_root_dirs() {
+    work=$(mktemp -d "/tmp/$1.XXXXXX")
+    user_dir=$(as_user mktemp -d "/tmp/$1-user.XXXXXX")
+}

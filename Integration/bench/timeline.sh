@@ -12,10 +12,9 @@
 # Writes Integration/bench/results/timeline.md (HUSK_BENCH_RESULTS=DIR elsewhere).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image=${1:?usage: timeline.sh IMAGE.sqsh [-- RUN-AS...]}
-shift
-[ "${1:-}" != "--" ] || shift
-run=("$@")
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+bench_root_args "timeline.sh IMAGE.sqsh [-- RUN-AS...]" "$@"
 results=${HUSK_BENCH_RESULTS:-$here/results}
 runs=${HUSK_BENCH_RUNS:-100}
 for tool in perf hyperfine nm readelf; do
@@ -31,17 +30,12 @@ tracing=/sys/kernel/tracing
 [ -w "$tracing/uprobe_events" ] || { echo "timeline.sh: needs root and tracefs ($tracing)" >&2; exit 2; }
 
 group=husktimeline$$
-as_user() { ${run[@]+"${run[@]}"} env HUSK_IDLE=60 "$@"; }
-# Root writes only in a directory of its own (perf's data); the user writes
-# its wall times in one it made: root never writes where another account
-# could plant a link.
-work=$(mktemp -d /tmp/husk-bench-timeline.XXXXXX)
-times=$(as_user mktemp -d /tmp/husk-bench-timeline-times.XXXXXX)
+bench_root_dirs husk-bench-timeline
 probes=()
 cleanup() {
     for name in ${probes[@]+"${probes[@]}"}; do echo "-:$group/$name" >>"$tracing/uprobe_events" || true; done
     as_user "$husk" server stop --all >/dev/null 2>&1 || true
-    rm -rf "$work" "$times"
+    rm -rf "$work" "$user_dir"
 }
 trap cleanup EXIT
 
@@ -82,12 +76,12 @@ probe joined "$starter" '^server_join$' return
 probe rootBuilt "$starter" '^build_root$' return
 
 as_user "$husk" exec "$image" true  # starts the server: every measured run joins it
-as_user hyperfine -N --warmup 5 --runs "$runs" --export-json "$times/wall.json" -n husk "$husk exec $image true" >/dev/null
+as_user hyperfine -N --warmup 5 --runs "$runs" --export-json "$user_dir/wall.json" -n husk "$husk exec $image true" >/dev/null
 perf record -q -o "$work/perf.data" -e "$group:*" \
     -e sched:sched_process_exec -e sched:sched_process_fork -e sched:sched_process_exit -- \
     ${run[@]+"${run[@]}"} env HUSK_IDLE=60 sh -c \
     "for i in \$(seq $runs); do '$husk' exec '$image' true; done" >/dev/null 2>&1
-wall=$(python3 -c 'import json, sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["mean"] * 1e3))' "$times/wall.json")
+wall=$(python3 -c 'import json, sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["mean"] * 1e3))' "$user_dir/wall.json")
 {
     echo "# Where a repeat start's wall time goes ($(date -u +%Y-%m-%d), $(nproc) cores, husk $("$husk" --version))"
     echo
