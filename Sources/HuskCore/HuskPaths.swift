@@ -33,17 +33,26 @@ public struct HuskPaths: Equatable, Sendable {
         runtime = value("XDG_RUNTIME_DIR").map { $0 + "/husk" } ?? scratch
     }
 
-    /// Every state directory, created and checked, with what it holds (for
-    /// messages): what the starter hides from the container.
-    public func prepareAll() throws -> [(path: String, what: String)] {
-        var all: [(String, String)] = [
-            (try PrivateDirectory.prepare(cache, what: "the image cache"), "image cache"),
-            (try PrivateDirectory.prepare(config, what: "Husk's configuration and credentials"), "credentials"),
-            (try PrivateDirectory.prepare(scratch, what: "extracted images"), "extracted images"),
-        ]
+    /// The state directories as `prepareAll` left them: created, checked,
+    /// symlinks resolved.
+    public struct Prepared: Sendable {
+        public var cache: String
+        public var config: String
+        public var scratch: String
+        /// Each with what it holds (for messages): what the starter hides
+        /// from the container.
+        public var all: [(path: String, what: String)]
+    }
+
+    /// Every state directory, created and checked once per start.
+    public func prepareAll() throws -> Prepared {
+        let cache = try PrivateDirectory.prepare(cache, what: "the image cache")
+        let config = try PrivateDirectory.prepare(config, what: "Husk's configuration and credentials")
+        let scratch = try PrivateDirectory.prepare(scratch, what: "extracted images")
+        var all = [(cache, "image cache"), (config, "credentials"), (scratch, "extracted images")]
         if runtime != scratch {
             all.append((try PrivateDirectory.prepare(runtime, what: "instance state"), "instance state"))
         }
-        return all
+        return Prepared(cache: cache, config: config, scratch: scratch, all: all)
     }
 }

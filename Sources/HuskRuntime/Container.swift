@@ -19,7 +19,11 @@ public struct Container {
                 currentDirectory: String = FileManager.default.currentDirectoryPath,
                 policy: SitePolicy? = nil, registry: (any RemoteImages)? = nil) throws {
         let policy = try policy ?? SitePolicy.load(environment: environment)
-        let cache = try PrivateDirectory.prepare(HuskPaths(environment: environment).cache, what: "the image cache")
+        // Checked here only when a source is converted on the way: the
+        // planner checks every state directory once (HuskPaths.prepareAll).
+        let unchecked = HuskPaths(environment: environment).cache
+        let cache = RuntimeImage.convertsIntoCache(image) ? try PrivateDirectory.prepare(unchecked, what: "the image cache")
+                                                          : unchecked
         let opened = try RuntimeImage.open(image, cacheDirectory: cache, registry: registry, policy: policy)
         self.init(image: opened, options: options, environment: environment, currentDirectory: currentDirectory,
                   policy: policy)

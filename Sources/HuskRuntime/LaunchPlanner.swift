@@ -60,8 +60,7 @@ public struct LaunchPlanner {
         }
         let paths = HuskPaths(environment: hostEnvironment)
         let state = try paths.prepareAll()
-        try SignedImageGate.check(image, policy: policy, cacheDirectory: try PrivateDirectory.prepare(paths.cache, what: "the image cache"),
-                                  scratch: try PrivateDirectory.prepare(paths.scratch, what: "a private GnuPG home"))
+        try SignedImageGate.check(image, policy: policy, cacheDirectory: state.cache, scratch: state.scratch)
         let inside = user.inside(fakeroot: options.fakeroot)
         var plan = LaunchPlan(name: image.name, root: try root(), outsideUID: user.uid, outsideGID: user.gid,
                               insideUID: inside.uid, insideGID: inside.gid)
@@ -90,10 +89,10 @@ public struct LaunchPlanner {
                   content: IdentityFiles.group(image: try imageText("etc/group"), user: inside)),
         ]
         if let resolver = try resolvConf() { plan.files.append(resolver) }
-        plan.binds = try binds(inside: inside, hidden: state.map(\.path))
+        plan.binds = try binds(inside: inside, hidden: state.all.map(\.path))
         let hostLibraries = try self.hostLibraries()
         plan.binds += hostLibraries?.binds ?? []
-        plan.protectedPaths = state.map { .init(path: $0.path, what: $0.what) }
+        plan.protectedPaths = state.all.map { .init(path: $0.path, what: $0.what) }
         plan.keptDescriptors = Launcher.inheritedDescriptors
         plan.serverSeccomp = try SeccompFilter.fuseServer().program
         plan.tmpfs = tmpfsMounts()

@@ -119,7 +119,7 @@ public struct RuntimeImage {
             image.name = name
             return image
         }
-        if argument.hasPrefix("oci:") || argument.hasPrefix("oci-archive:") || argument.hasPrefix("docker-archive:") {
+        if convertsIntoCache(argument) {
             return try openSquashfs(try convertIntoCache(argument, cacheDirectory: cacheDirectory))
         }
         let path = BindOption.normalize(argument.hasPrefix("/") ? argument : FileManager.default.currentDirectoryPath + "/" + argument)
@@ -228,6 +228,12 @@ public struct RuntimeImage {
     /// `${HUSK_CACHEDIR:-$XDG_CACHE_HOME/husk}`, DESIGN.md §4.
     public static func defaultCacheDirectory(environment: [String: String]) -> String {
         HuskPaths(environment: environment).cache
+    }
+
+    /// Whether `open` converts `argument` into the cache (an OCI layout or
+    /// archive); only then is the cache written by a start.
+    public static func convertsIntoCache(_ argument: String) -> Bool {
+        ["oci:", "oci-archive:", "docker-archive:"].contains { argument.hasPrefix($0) }
     }
 
     static func convertIntoCache(_ source: String, cacheDirectory: String) throws -> String {
