@@ -10,10 +10,10 @@ import PackageDescription
 let ownImportsOnly: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
 
 // husk and husk-full: an empty dynamic symbol table, every start 1.5 ms shorter
-// (Sources/husk/exports.map says why), and libstdc++ (the Swift runtime's, TOMLKit's)
+// (Sources/husk-plan/exports.map says why), and libstdc++ (the Swift runtime's, TOMLKit's)
 // linked in: loading the shared one costs every start 0.5 ms (Linking/static-libstdc++).
 let programLinking: [LinkerSetting] = [.unsafeFlags([
-    "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/husk/exports.map",
+    "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/husk-plan/exports.map",
     "-L\(Context.packageDirectory)/Linking/static-libstdc++",
 ])]
 
@@ -25,8 +25,12 @@ let package = Package(
                                          "HuskRuntime", "HuskPull"]),
         // The image reader alone, for Fuzz/ (its own package): building it skips the registry client.
         .library(name: "HuskImageReader", targets: ["HuskCore", "HuskOCI", "HuskSquash"]),
-        // husk starts containers and hands every other command to husk-full (Sources/husk/main.swift).
+        // husk, the program users run: a container start planned by the user's warm planner,
+        // everything else handed to husk-plan unchanged (Sources/husk-launcher/launcher.c).
         .executable(name: "husk", targets: ["husk"]),
+        // husk-plan starts containers (and is the warm planner) and hands every other command
+        // to husk-full (Sources/husk-plan/main.swift).
+        .executable(name: "husk-plan", targets: ["husk-plan"]),
         .executable(name: "husk-full", targets: ["husk-full"]),
         .executable(name: "husk-starter", targets: ["husk-starter"]),
         .executable(name: "husk-rpmdb", targets: ["husk-rpmdb"]),
@@ -67,6 +71,11 @@ let package = Package(
                        providers: [.apt(["librpm-dev"])]),
         // Syscalls Glibc's module hides and async-signal-safe helpers.
         .target(name: "CHuskShim"),
+        // The warm planner's socket, serving loop and messages: shared by husk (the
+        // launcher, C) and husk-plan (Swift).
+        .target(name: "CHuskPlanner"),
+        // For the C programs alone: no Swift runtime linked in (no_swift_runtime.c says why).
+        .target(name: "CNoSwiftRuntime"),
 
         .target(name: "HuskCore", dependencies: [
             .product(name: "Logging", package: "swift-log"),
@@ -98,7 +107,7 @@ let package = Package(
         // context (CSquashFuse/zstd_context.c): exported whether or not the build exports all.
         // The Swift toolchain links every executable with libstdc++ and libm; the starter
         // is C and uses neither, and loading libstdc++ costs 0.5 ms (Linking/as-needed).
-        .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse"],
+        .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse", "CNoSwiftRuntime"],
                           linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=ZSTD_decompress",
                                                          "-L\(Context.packageDirectory)/Linking/as-needed"])]),
         // Reads an image's RPM database with librpm in a confined process of its own.
@@ -124,7 +133,7 @@ let package = Package(
         ], swiftSettings: ownImportsOnly),
         // The command line of a container start (both programs) and what every command shares.
         .target(name: "HuskRunCommand", dependencies: [
-            "HuskCore", "HuskRuntime", "HuskTrust", "CHuskShim",
+            "HuskCore", "HuskRuntime", "HuskTrust", "CHuskShim", "CHuskPlanner",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: ownImportsOnly),
@@ -135,8 +144,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: ownImportsOnly),
-        .executableTarget(name: "husk", dependencies: ["HuskCore", "HuskRuntime", "HuskRunCommand", "CHuskShim"],
+        .executableTarget(name: "husk-plan", dependencies: ["HuskCore", "HuskRuntime", "HuskRunCommand", "CHuskShim"],
                           exclude: ["exports.map"], swiftSettings: ownImportsOnly, linkerSettings: programLinking),
+        // C, so that a start does not load the Swift program: libc alone (Linking/as-needed).
+        .executableTarget(name: "husk", dependencies: ["CHuskPlanner", "CNoSwiftRuntime"], path: "Sources/husk-launcher",
+                          linkerSettings: [.unsafeFlags(["-L\(Context.packageDirectory)/Linking/as-needed"])]),
         .executableTarget(name: "husk-full", dependencies: ["HuskCLI"], swiftSettings: ownImportsOnly,
                           linkerSettings: programLinking),
 

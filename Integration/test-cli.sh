@@ -13,14 +13,20 @@ check "husk --version prints a version" sh -c '"$1" --version | grep -Eq "^[0-9]
 # verifying need GnuPG: those libraries (and libxml2, ICU... behind
 # libarchive) are opened on first use,
 # not loaded by every container start (Sources/CLazyLibrary/include/husk_lazy_library.h).
-check "husk does not link libarchive, ISA-L, libcap or GPGME at start (opened on first use)" sh -c '
-    readelf -d "$(command -v "$1")" | grep -q NEEDED && ! readelf -d "$(command -v "$1")" | grep -E "NEEDED.*(libarchive|libisal|libcap[.]|libgpgme)"' _ "$HUSK"
+# husk itself is the launcher (Sources/husk-launcher): C, libc alone, no Swift
+# runtime; husk-plan is the Swift program a start runs when no planner plans it.
+PLAN=$(dirname "$(command -v "$HUSK")")/husk-plan
+check "husk (the launcher) holds no Swift code and no Swift runtime" sh -c '
+    nm --defined-only "$(command -v "$1")" | grep -q " main$" &&
+        ! nm --defined-only "$(command -v "$1")" | grep -qE " [\$]s|swift_retain"' _ "$HUSK"
+check "husk-plan does not link libarchive, ISA-L, libcap or GPGME at start (opened on first use)" sh -c '
+    readelf -d "$1" | grep -q NEEDED && ! readelf -d "$1" | grep -E "NEEDED.*(libarchive|libisal|libcap[.]|libgpgme)"' _ "$PLAN"
 check "husk-starter does not link squashfuse or libfuse3 (opened by a starter that mounts)" sh -c '
     starter=$(dirname "$(command -v "$1")")/husk-starter
     readelf -d "$starter" | grep -q NEEDED && ! readelf -d "$starter" | grep -E "NEEDED.*(squashfuse|fuse3)"' _ "$HUSK"
-# Every start of husk walks its dynamic symbol table once (the Swift
-# runtime's dladdr): it is kept empty (Sources/husk/exports.map).
-check "husk exports no symbols" sh -c '[ -z "$(nm -D --defined-only "$(command -v "$1")")" ]' _ "$HUSK"
+# Every start of husk-plan walks its dynamic symbol table once (the Swift
+# runtime's dladdr): it is kept empty (Sources/husk-plan/exports.map).
+check "husk-plan exports no symbols" sh -c '[ -z "$(nm -D --defined-only "$1")" ]' _ "$PLAN"
 # swift-corelibs-foundation brings ICU and 1,800 protocol conformances that
 # every Swift cast at start scans: husk uses FoundationEssentials only
 # (Package.swift, ownImportsOnly). A static husk would define its symbols,
@@ -28,18 +34,18 @@ check "husk exports no symbols" sh -c '[ -z "$(nm -D --defined-only "$(command -
 # Loading libstdc++.so costs a process 0.5 ms of relocations whether it
 # uses it or not: husk links it in, the C starter does not link it at all
 # (Linking/). In a build with the dynamic Swift runtime, libswiftCore loads it.
-check "husk and husk-starter do not load libstdc++ themselves" sh -c '
-    for program in "$(command -v "$1")" "$(dirname "$(command -v "$1")")/husk-starter"; do
+check "husk, husk-plan and husk-starter do not load libstdc++ themselves" sh -c '
+    for program in "$(command -v "$1")" "$2" "$(dirname "$(command -v "$1")")/husk-starter"; do
         readelf -d "$program" | grep -q NEEDED || exit 1
         ! readelf -d "$program" | grep -E "NEEDED.*libstdc[+][+]" || exit 1
-    done' _ "$HUSK"
-check "husk holds no swift-corelibs-foundation (FoundationEssentials only)" sh -c '
-    ! { nm "$(command -v "$1")"; nm -D "$(command -v "$1")"; } 2>/dev/null | grep -qE "[\$]s(S[Sy])?10Foundation|__CFInitialize"' _ "$HUSK"
-# husk starts containers and links no registry client (SwiftNIO,
+    done' _ "$HUSK" "$PLAN"
+check "husk-plan holds no swift-corelibs-foundation (FoundationEssentials only)" sh -c '
+    nm "$1" >/dev/null && ! { nm "$1"; nm -D "$1"; } 2>/dev/null | grep -qE "[\$]s(S[Sy])?10Foundation|__CFInitialize"' _ "$PLAN"
+# husk-plan starts containers and links no registry client (SwiftNIO,
 # AsyncHTTPClient, HuskRegistry): a start loads half as much. It hands
-# everything else to husk-full, arguments unchanged (Sources/husk/main.swift).
-check "husk (the program that starts containers) links no registry client" sh -c '
-    nm "$(command -v "$1")" >/dev/null && ! nm "$(command -v "$1")" 2>/dev/null | grep -qE "[\$]s(7NIOCore|15AsyncHTTPClient|12HuskRegistry)"' _ "$HUSK"
+# everything else to husk-full, arguments unchanged (Sources/husk-plan/main.swift).
+check "husk-plan (the program that starts containers) links no registry client" sh -c '
+    nm "$1" >/dev/null && ! nm "$1" 2>/dev/null | grep -qE "[\$]s(7NIOCore|15AsyncHTTPClient|12HuskRegistry)"' _ "$PLAN"
 check "husk hands other commands to husk-full, arguments unchanged" sh -c '
     [ "$(HUSK_FULL=/bin/echo "$1" pull --quiet docker://example.org/a:1)" = "pull --quiet docker://example.org/a:1" ] &&
     [ "$(HUSK_FULL=/bin/echo "$1" exec --help)" = "exec --help" ]' _ "$HUSK"

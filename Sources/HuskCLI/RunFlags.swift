@@ -285,7 +285,8 @@ let runDiscussion = """
     Binds in APPTAINER_BIND, APPTAINER_BINDPATH, SINGULARITY_BIND and SINGULARITY_BINDPATH (comma-separated, \
     as -B takes them) come before -B's, so Apptainer job scripts keep their binds. \
     -B destinations are created when missing (never where a symlink of the image points); binds over \
-    /proc, /dev or /sys are refused. No mount or temporary directory outlives the container, and no process but the image server.
+    /proc, /dev or /sys are refused. No mount or temporary directory outlives the container, and no process but the image server \
+    and the warm planner (see husk-server(1)).
 
     WHAT A CONTAINER CAN REACH: the image (read-only), what is bound (by default your home directory, the \
     current directory, /tmp and /var/tmp, read-write, as you: an image you run can change your files \

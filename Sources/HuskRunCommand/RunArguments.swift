@@ -5,7 +5,7 @@ import HuskTrust
 
 /// What husk run, exec, shell, env and instance start were given before
 /// the command: RunFlags' values as plain data (help texts and names live
-/// there; husk-run(1) documents them), filled by ArgumentParser or by
+/// there; husk-plan(1) documents them), filled by ArgumentParser or by
 /// RunCommandLine's quick parse. Turns them, with the APPTAINER_<FLAG>
 /// variables, into RunOptions and a Container.
 package struct RunArguments: Equatable {
@@ -63,10 +63,14 @@ package struct RunArguments: Equatable {
 
     package init(image: String) { self.image = image }
 
+    /// The command line being run: this process's, or in a warm planner's
+    /// child the launcher's (WarmPlanner).
+    package nonisolated(unsafe) static var processArguments = CommandLine.arguments
+
     package func runOptions() throws -> RunOptions {
         let host = ProcessInfo.processInfo.environment
         let variables = ApptainerFlagVariables(host: host)
-        try ApptainerOnlyFlags.check(apptainerOnly, arguments: CommandLine.arguments, image: image, variables: variables)
+        try ApptainerOnlyFlags.check(apptainerOnly, arguments: Self.processArguments, image: image, variables: variables)
         func on(_ flag: Bool, _ name: String) throws -> Bool { try flag || variables.isOn(name) }
         func value(_ given: String?, _ names: String...) -> String? {
             given ?? names.lazy.compactMap { variables.value(of: $0)?.value }.first

@@ -17,8 +17,17 @@ public enum Launcher {
     /// The descriptors (3 and up) husk's caller passed in: they, and no
     /// other, reach the container's command.
     public static var inheritedDescriptors: [Int32] {
-        (0..<husk_inherited_fd_count()).map { husk_inherited_fd($0) }.filter { fcntl($0, F_GETFD) >= 0 }
+        launcherDescriptors ?? (0..<husk_inherited_fd_count()).map { husk_inherited_fd($0) }.filter { fcntl($0, F_GETFD) >= 0 }
     }
+
+    /// In a warm planner's child: the launcher's inherited descriptors,
+    /// which are open in the launcher, not here.
+    nonisolated(unsafe) public static var launcherDescriptors: [Int32]?
+
+    /// In a warm planner's child: where `exec` sends the plan (its memfd,
+    /// the descriptors the starter keeps, the starter's path) instead of
+    /// becoming the starter; the launcher becomes it.
+    nonisolated(unsafe) public static var handOver: ((_ plan: Int32, _ keep: [Int32], _ starter: String) -> Never)?
 
     /// The plan in a memfd (close-on-exec, 3 or more), positioned at its start.
     static func planDescriptor(_ plan: LaunchPlan) throws -> Int32 {
@@ -96,6 +105,10 @@ public enum Launcher {
     /// `keptDescriptors`) and the plan itself survive the exec.
     public static func exec(_ plan: LaunchPlan, starter: String) throws -> Never {
         let fd = try planDescriptor(plan)
+        if let handOver {
+            fflush(nil)
+            handOver(fd, plan.keptDescriptors, starter)
+        }
         let keep = plan.keptDescriptors + [fd]
         guard keep.withUnsafeBufferPointer({ husk_cloexec_except($0.baseAddress, Int32($0.count)) }) == 0,
               husk_keep_across_exec(fd) == 0 else {

@@ -142,14 +142,3 @@ int main(int argc, char **argv) {
     umask(saved_umask);
     exec_command(&plan);
 }
-
-/* SwiftPM links every executable with swiftc, which adds swiftrt.o: its
-   constructor registers the image's Swift metadata with the Swift runtime,
-   and with --static-swift-stdlib that reference alone links the whole
-   runtime (and libstdc++) into this C program, whose start-up then costs
-   about 1 ms more.  The starter has no Swift metadata: these no-ops stand in
-   for the two runtime functions swiftrt.o refers to. */
-void swift_addNewDSOImage(const void *sections);
-void swift_addNewDSOImage(const void *sections) { (void)sections; }
-int _swift_backtrace_isThunkFunction(const char *name);
-int _swift_backtrace_isThunkFunction(const char *name) { (void)name; return 0; }

@@ -1,4 +1,6 @@
-// husk: the program that starts containers. It reads a container start's
+// husk-plan: the program that starts containers. The launcher (husk) runs it
+// for every command and start its warm planner does not take, and it is
+// that planner (WarmPlanner). It reads a container start's
 // command line (RunCommandLine) and starts it; it links no registry client,
 // argument parsing by reflection or TOML writer beyond what a start needs,
 // so that a start loads and relocates half as much (README, "Where a
@@ -32,8 +34,13 @@ func handOver() -> Never {
 }
 
 CommandOutcome.setUpProcess()
-if let commandLine = RunCommandLine(Array(CommandLine.arguments.dropFirst())),
+let arguments = CommandLine.arguments
+if arguments.count == 5, arguments[1] == WarmPlanner.serveFlag, let idle = Int(arguments[3]) {
+    WarmPlanner.serve(socket: arguments[2], idle: idle, image: arguments[4])
+}
+if let commandLine = RunCommandLine(Array(arguments.dropFirst())),
    !commandLine.arguments.image.hasPrefix("docker://") {
+    WarmPlanner.startIfAbsent(commandLine, environment: ProcessInfo.processInfo.environment)
     do {
         try commandLine.start()
     } catch let error as HuskError where error.code == .noRegistryClient {

@@ -1,0 +1,547 @@
+/* The warm planner's socket, its serving loop and its messages
+   (husk_planner.h). The loop is C so that the Swift side only plans: it
+   forks per request from a process that has run nothing but this loop. */
+#define _GNU_SOURCE
+#include "husk_planner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int husk_planner_runtime(char *out, size_t size) {
+    const char *xdg = getenv("XDG_RUNTIME_DIR"), *tmp = getenv("TMPDIR");
+    int n = xdg && *xdg ? snprintf(out, size, "%s/husk", xdg)
+                        : snprintf(out, size, "%s/husk-%u", tmp && *tmp ? tmp : "/tmp", (unsigned)getuid());
+    return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+/* FNV-1a, 64 bits: names a context, it protects nothing (the planner
+   checks every request's context itself). */
+static void mix(uint64_t *h, const void *data, size_t n) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        *h ^= p[i];
+        *h *= 1099511628211ULL;
+    }
+}
+
+static void mix_u64(uint64_t *h, uint64_t v) { mix(h, &v, sizeof v); }
+
+int husk_planner_socket(char *out, size_t size, const char *runtime, const char *program) {
+    uint64_t h = 14695981039346656037ULL;
+    struct stat st;
+    if (stat(program, &st) != 0)
+        return -1;
+    mix_u64(&h, st.st_dev), mix_u64(&h, st.st_ino), mix_u64(&h, (uint64_t)st.st_size);
+    mix_u64(&h, (uint64_t)st.st_mtim.tv_sec), mix_u64(&h, (uint64_t)st.st_mtim.tv_nsec);
+    mix_u64(&h, (uint64_t)st.st_ctim.tv_sec), mix_u64(&h, (uint64_t)st.st_ctim.tv_nsec);
+    mix_u64(&h, getuid()), mix_u64(&h, geteuid()), mix_u64(&h, getgid()), mix_u64(&h, getegid());
+    gid_t groups[NGROUPS_MAX];
+    int ngroups = getgroups(NGROUPS_MAX, groups);
+    if (ngroups < 0)
+        return -1;
+    mix(&h, groups, (size_t)ngroups * sizeof groups[0]);
+    static const char *const namespaces[] = {"user", "mnt", "pid", "net", "uts", "ipc", "cgroup"};
+    for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/ns/%s", namespaces[i]);
+        mix_u64(&h, stat(path, &st) == 0 ? st.st_ino : 0);
+    }
+    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        mix(&h, buf, (size_t)n);
+    close(fd);
+    if (n < 0)
+        return -1;
+    int written = snprintf(out, size, "%s/planner-%016llx", runtime, (unsigned long long)h);
+    if (written < 0 || (size_t)written >= size || (size_t)written >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static int address(struct sockaddr_un *sun, const char *path) {
+    memset(sun, 0, sizeof *sun);
+    sun->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sun->sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(sun->sun_path, path);
+    return 0;
+}
+
+int husk_planner_reachable(const char *path) {
+    struct sockaddr_un sun;
+    if (address(&sun, path) != 0)
+        return 0;
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return 0;
+    int ok = connect(s, (struct sockaddr *)&sun, sizeof sun) == 0;
+    close(s);
+    return ok;
+}
+
+static int spawn_planner(const char *program, const char *socket, int idle, const char *image, int lock);
+
+/* SOCKET's lock, taken (LOCK_NB): its holder is the planner, or the start
+   that is starting it. -1 when another holds it (or it cannot be made). */
+static int take_lock(const char *socket) {
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s.lock", socket) >= (int)sizeof path)
+        return -1;
+    int lock = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        close(lock);
+        return -1;
+    }
+    return lock;
+}
+
+/* The planner from a child that leaves at once: it is nobody's child then
+   (the caller becomes husk-starter, whose supervisor must have no child
+   but its own). The lock is taken here and handed to it as descriptor 3:
+   when the ranks of a job start at once, one of them starts the planner
+   and the others go on. */
+int husk_planner_spawn(const char *program, const char *socket, int idle, const char *image) {
+    int lock = take_lock(socket);
+    if (lock < 0)
+        return -1;
+    pid_t middle = fork();
+    if (middle == 0)
+        _exit(spawn_planner(program, socket, idle, image, lock) > 0 ? 0 : 1);
+    close(lock);
+    if (middle < 0)
+        return -1;
+    int status;
+    while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int spawn_planner(const char *program, const char *socket, int idle, const char *image, int lock) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    if (posix_spawn_file_actions_init(&actions) != 0)
+        return -1;
+    if (posix_spawnattr_init(&attr) != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return -1;
+    }
+    char seconds[16];
+    snprintf(seconds, sizeof seconds, "%d", idle);
+    int ok = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID) == 0 &&
+             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDWR, 0) == 0 &&
+             posix_spawn_file_actions_adddup2(&actions, 0, 1) == 0 &&
+             posix_spawn_file_actions_adddup2(&actions, 0, 2) == 0 &&
+             posix_spawn_file_actions_addchdir_np(&actions, "/") == 0 &&
+             posix_spawn_file_actions_adddup2(&actions, lock, 3) == 0 &&
+             posix_spawn_file_actions_addclosefrom_np(&actions, 4) == 0;
+    pid_t pid = -1;
+    char *const argv[] = {"husk-plan", "--serve-plans", (char *)socket, seconds, (char *)image, 0};
+    if (ok && posix_spawn(&pid, program, &actions, &attr, argv, environ) != 0)
+        pid = -1;
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+    return ok ? (int)pid : -1;
+}
+
+int husk_planner_send(int conn, char kind, int status) {
+    char buf[1 + sizeof(int32_t)];
+    int32_t value = status;
+    buf[0] = kind;
+    memcpy(buf + 1, &value, sizeof value);
+    return send(conn, buf, sizeof buf, MSG_NOSIGNAL) == (ssize_t)sizeof buf ? 0 : -1;
+}
+
+int husk_planner_send_plan(int conn, int planfd, const int *keep, int nkeep, const char *starter) {
+    char buf[HUSK_PLANNER_MESSAGE_MAX];
+    size_t length = strlen(starter) + 1;
+    if (nkeep < 0 || nkeep > HUSK_PLANNER_FDS_MAX ||
+        1 + sizeof(int32_t) * (size_t)(nkeep + 1) + length > sizeof buf)
+        return -1;
+    int32_t count = nkeep;
+    buf[0] = HUSK_PLANNER_PLAN;
+    memcpy(buf + 1, &count, sizeof count);
+    for (int i = 0; i < nkeep; i++) {
+        int32_t fd = keep[i];
+        memcpy(buf + 1 + sizeof(int32_t) * (size_t)(i + 1), &fd, sizeof fd);
+    }
+    size_t used = 1 + sizeof(int32_t) * (size_t)(nkeep + 1);
+    memcpy(buf + used, starter, length);
+    used += length;
+    union {
+        struct cmsghdr header;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec iov = {buf, used};
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+                             .msg_controllen = sizeof control.bytes};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &planfd, sizeof planfd);
+    return sendmsg(conn, &message, MSG_NOSIGNAL) == (ssize_t)used ? 0 : -1;
+}
+
+/* The request on CONN: the launcher's 0-2 into STDIO, its inherited
+   descriptor numbers into FDS (up to MAX), their count into COUNT. */
+static int husk_planner_receive(int conn, int stdio[3], int *fds, int max, int *count) {
+    char buf[HUSK_PLANNER_MESSAGE_MAX];
+    union {
+        struct cmsghdr header;
+        char bytes[CMSG_SPACE(3 * sizeof(int))];
+    } control;
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+                             .msg_controllen = sizeof control.bytes};
+    ssize_t n = recvmsg(conn, &message, MSG_CMSG_CLOEXEC);
+    int got = 0;
+    struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&message) : 0;
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        size_t bytes = c->cmsg_len - CMSG_LEN(0);
+        got = (int)(bytes / sizeof(int));
+        if (got == 3)
+            memcpy(stdio, CMSG_DATA(c), 3 * sizeof(int));
+        else
+            for (int i = 0; i < got; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                close(fd);
+            }
+    }
+    int32_t number = -1;
+    if (n >= (ssize_t)(1 + sizeof number))
+        memcpy(&number, buf + 1, sizeof number);
+    if (got != 3 || (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || buf[0] != HUSK_PLANNER_REQUEST ||
+        number < 0 || number > max || n != (ssize_t)(1 + sizeof(int32_t) * (size_t)(number + 1))) {
+        if (got == 3)
+            close(stdio[0]), close(stdio[1]), close(stdio[2]);
+        return -1;
+    }
+    for (int i = 0; i < number; i++) {
+        int32_t fd;
+        memcpy(&fd, buf + 1 + sizeof(int32_t) * (size_t)(i + 1), sizeof fd);
+        fds[i] = fd;
+    }
+    *count = number;
+    return 0;
+}
+
+/* A /proc file's bytes, NUL-terminated (their size is not known before
+   reading); NULL if it cannot be read. *LENGTH gets their count. */
+static char *proc_file(const char *path, size_t *length) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t size = 4096, used = 0;
+    char *buf = malloc(size);
+    ssize_t n = 0;
+    while (buf && (n = read(fd, buf + used, size - used - 1)) > 0) {
+        used += (size_t)n;
+        if (size - used < 2) {
+            char *bigger = realloc(buf, size * 2);
+            if (!bigger) {
+                free(buf);
+                buf = 0;
+                break;
+            }
+            buf = bigger, size *= 2;
+        }
+    }
+    close(fd);
+    if (!buf || n < 0) {
+        free(buf);
+        return 0;
+    }
+    buf[used] = '\0';
+    if (length)
+        *length = used;
+    return buf;
+}
+
+static int same_file(const char *a, const char *b) {
+    char *x = proc_file(a, 0), *y = proc_file(b, 0);
+    int same = (!x && !y) || (x && y && strcmp(x, y) == 0);
+    free(x), free(y);
+    return same;
+}
+
+/* The line of STATUS starting with FIELD (through its newline). */
+static int field(const char *status, const char *name, const char **start, size_t *length) {
+    size_t n = strlen(name);
+    for (const char *line = status; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : 0)
+        if (strncmp(line, name, n) == 0) {
+            const char *end = strchr(line, '\n');
+            *start = line, *length = end ? (size_t)(end - line) : strlen(line);
+            return 1;
+        }
+    return 0;
+}
+
+/* Whether process PEER (the launcher) has this process's context: ids,
+   groups, capabilities, no_new_privs, seccomp, namespaces, root, cgroup,
+   limits, security label and personality; what a plan depends on beyond
+   the command line, environment, directory, umask and descriptors, which
+   the child takes from the launcher. Its umask into *UMASK. */
+static int same_context(pid_t peer, mode_t *umask_out) {
+    static const char *const fields[] = {"Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:",
+                                         "CapAmb:", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:"};
+    static const char *const namespaces[] = {"user", "mnt", "pid", "net", "uts", "ipc", "cgroup", "time"};
+    char path[64], mine[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)peer);
+    char *theirs = proc_file(path, 0), *ours = proc_file("/proc/self/status", 0);
+    int same = theirs && ours;
+    for (size_t i = 0; same && i < sizeof fields / sizeof fields[0]; i++) {
+        const char *a, *b;
+        size_t m, n;
+        same = field(theirs, fields[i], &a, &m) && field(ours, fields[i], &b, &n) && m == n && memcmp(a, b, m) == 0;
+    }
+    const char *mask;
+    size_t length;
+    if (same && field(theirs, "Umask:", &mask, &length))
+        *umask_out = (mode_t)strtoul(mask + strlen("Umask:"), 0, 8);
+    else
+        same = 0;
+    free(theirs), free(ours);
+    for (size_t i = 0; same && i < sizeof namespaces / sizeof namespaces[0]; i++) {
+        char a[64] = "", b[64] = "";
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)peer, namespaces[i]);
+        snprintf(mine, sizeof mine, "/proc/self/ns/%s", namespaces[i]);
+        same = readlink(path, a, sizeof a - 1) >= 0 && readlink(mine, b, sizeof b - 1) >= 0 && strcmp(a, b) == 0;
+    }
+    struct stat a, b;
+    snprintf(path, sizeof path, "/proc/%d/root", (int)peer);
+    same = same && stat(path, &a) == 0 && stat("/proc/self/root", &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+    static const char *const files[] = {"cgroup", "limits", "attr/current"};
+    for (size_t i = 0; same && i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)peer, files[i]);
+        snprintf(mine, sizeof mine, "/proc/self/%s", files[i]);
+        same = same_file(path, mine);
+    }
+    /* A process that is not dumpable (this one) cannot read its own file. */
+    snprintf(path, sizeof path, "/proc/%d/personality", (int)peer);
+    char *theirs_personality = same ? proc_file(path, 0) : 0;
+    same = theirs_personality && strtoul(theirs_personality, 0, 16) == (unsigned long)personality(0xffffffff);
+    free(theirs_personality);
+    return same;
+}
+
+/* NUL-separated strings (cmdline, environ) as a NULL-terminated array
+   pointing into BUF. */
+static char **split(char *buf, size_t length, int *count) {
+    int n = 0;
+    for (size_t i = 0; i < length; i++)
+        n += buf[i] == '\0';
+    if (length && buf[length - 1] != '\0')
+        n++;
+    char **items = calloc((size_t)n + 1, sizeof *items);
+    if (!items)
+        return 0;
+    int k = 0;
+    for (size_t i = 0; i < length && k < n; i += strlen(buf + i) + 1)
+        items[k++] = buf + i;
+    *count = k;
+    return items;
+}
+
+/* In the forked child: take the launcher's request and become the
+   launcher for planning (its standard descriptors, directory, umask and
+   environment), then CHILD plans; anything amiss sends FULL. */
+static void __attribute__((noreturn)) plan_for(int conn, pid_t peer, husk_planner_child child) {
+    int stdio[3], fds[HUSK_PLANNER_FDS_MAX], count = 0, argc = 0, envc = 0;
+    mode_t mask = 022;
+    char path[64];
+    size_t argl = 0, envl = 0;
+    if (husk_planner_receive(conn, stdio, fds, HUSK_PLANNER_FDS_MAX, &count) != 0)
+        goto full;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)peer);
+    char *arguments = same_context(peer, &mask) ? proc_file(path, &argl) : 0;
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)peer);
+    char *environment = arguments ? proc_file(path, &envl) : 0;
+    char **argv = environment ? split(arguments, argl, &argc) : 0;
+    char **envp = argv ? split(environment, envl, &envc) : 0;
+    snprintf(path, sizeof path, "/proc/%d/cwd", (int)peer);
+    if (!envp || chdir(path) != 0 || clearenv() != 0)
+        goto full;
+    for (int i = 0; i < envc; i++)
+        if (strchr(envp[i], '=') && putenv(envp[i]) != 0)
+            goto full;
+    umask(mask);
+    for (int i = 0; i < 3; i++)
+        if (dup2(stdio[i], i) < 0)
+            goto full;
+    for (int i = 0; i < 3; i++)
+        if (stdio[i] > 2)
+            close(stdio[i]);
+    child(conn, argc, argv, count, fds);
+    _exit(255);
+full:
+    husk_planner_send(conn, HUSK_PLANNER_FULL, 0);
+    _exit(0);
+}
+
+#define PLANNING_MAX 64
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Whether PATH still names the socket bound as MINE: removed or replaced
+   (its directory cleaned up, another planner), this one stops. */
+static int still_ours(const char *path, const struct stat *mine) {
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_dev == mine->st_dev && st.st_ino == mine->st_ino;
+}
+
+int husk_planner_serve(const char *path, int idle, husk_planner_child child) {
+    /* Not dumpable: a container of this user cannot reach it, its memory
+       or its socket through /proc (nor can its children, forked). */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return -1;
+    prctl(PR_SET_NAME, "husk-planner", 0, 0, 0);
+    struct sockaddr_un sun;
+    if (address(&sun, path) != 0)
+        return -1;
+    char lockpath[PATH_MAX];
+    if (snprintf(lockpath, sizeof lockpath, "%s.lock", path) >= (int)sizeof lockpath) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    /* One planner per socket: the lock its starter took (descriptor 3),
+       else its own; a second planner started by hand leaves. */
+    int lock = fcntl(3, F_GETFD) >= 0 && flock(3, LOCK_EX | LOCK_NB) == 0 ? 3 : take_lock(path);
+    if (lock < 0)
+        return 1;
+    (void)fcntl(lock, F_SETFD, FD_CLOEXEC);
+    unlink(path);
+    int listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    struct stat mine;
+    if (listener < 0 || bind(listener, (struct sockaddr *)&sun, sizeof sun) != 0 || listen(listener, 64) != 0 ||
+        stat(path, &mine) != 0) {
+        int saved = errno;
+        if (listener >= 0)
+            close(listener);
+        close(lock);
+        errno = saved;
+        return -1;
+    }
+    /* Children ending, and a request to stop (kill, husk's tests): taken
+       in the loop, so that a stopped planner leaves no socket behind. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigaddset(&chld, SIGTERM);
+    sigaddset(&chld, SIGINT);
+    sigaddset(&chld, SIGHUP);
+    sigprocmask(SIG_BLOCK, &chld, 0);
+    int reaped = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (reaped < 0) {
+        close(listener), close(lock);
+        return -1;
+    }
+    struct {
+        pid_t pid;
+        int conn;
+    } planning[PLANNING_MAX];
+    int count = 0, stopping = 0;
+    double last = now();
+    for (;;) {
+        struct pollfd watch[2] = {{listener, POLLIN, 0}, {reaped, POLLIN, 0}};
+        int ready = poll(watch, 2, 1000);
+        if (ready < 0 && errno != EINTR)
+            break;
+        if (watch[1].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            while (read(reaped, &info, sizeof info) == (ssize_t)sizeof info)
+                if (info.ssi_signo != SIGCHLD)
+                    stopping = 1;
+            int status;
+            pid_t pid;
+            while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                for (int i = 0; i < count; i++) {
+                    if (planning[i].pid != pid)
+                        continue;
+                    /* After a plan the launcher has gone on: this finds its socket closed. */
+                    if (WIFEXITED(status))
+                        husk_planner_send(planning[i].conn, HUSK_PLANNER_EXIT, WEXITSTATUS(status));
+                    else
+                        husk_planner_send(planning[i].conn, HUSK_PLANNER_FULL, 0);
+                    close(planning[i].conn);
+                    planning[i] = planning[--count];
+                    break;
+                }
+            }
+            last = now();
+        }
+        if ((watch[0].revents & POLLIN) && !stopping) {
+            int conn = accept4(listener, 0, 0, SOCK_CLOEXEC);
+            if (conn >= 0) {
+                struct ucred peer;
+                socklen_t length = sizeof peer;
+                /* Only this user's processes: the socket's directory is
+                   private too, but the kernel's word is the one that counts. */
+                if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || peer.uid != getuid() ||
+                    peer.pid <= 0) {
+                    close(conn);
+                } else if (count == PLANNING_MAX) {
+                    husk_planner_send(conn, HUSK_PLANNER_FULL, 0);
+                    close(conn);
+                } else {
+                    pid_t pid = fork();
+                    if (pid == 0) {
+                        close(listener), close(reaped), close(lock);
+                        sigprocmask(SIG_UNBLOCK, &chld, 0);
+                        plan_for(conn, peer.pid, child);
+                    }
+                    if (pid < 0) {
+                        husk_planner_send(conn, HUSK_PLANNER_FULL, 0);
+                        close(conn);
+                    } else {
+                        planning[count].pid = pid;
+                        planning[count].conn = conn;
+                        count++;
+                    }
+                }
+                last = now();
+            }
+        }
+        if (count == 0 && (stopping || !still_ours(path, &mine) || now() - last >= idle))
+            break;
+    }
+    if (still_ours(path, &mine))
+        unlink(path);
+    unlink(lockpath);
+    close(listener), close(reaped), close(lock);
+    return 0;
+}
