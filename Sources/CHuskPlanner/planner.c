@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +23,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 int husk_planner_runtime(char *out, size_t size) {
     const char *xdg = getenv("XDG_RUNTIME_DIR"), *tmp = getenv("TMPDIR");
@@ -107,11 +104,7 @@ int husk_planner_reachable(const char *path) {
     return ok;
 }
 
-static int spawn_planner(const char *program, const char *socket, int idle, const char *image, int lock);
-
-/* SOCKET's lock, taken (LOCK_NB): its holder is the planner, or the start
-   that is starting it. -1 when another holds it (or it cannot be made). */
-static int take_lock(const char *socket) {
+int husk_planner_lock(const char *socket) {
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s.lock", socket) >= (int)sizeof path)
         return -1;
@@ -123,54 +116,6 @@ static int take_lock(const char *socket) {
     return lock;
 }
 
-/* The planner from a child that leaves at once: it is nobody's child then
-   (the caller becomes husk-starter, whose supervisor must have no child
-   but its own). The lock is taken here and handed to it as descriptor 3:
-   when the ranks of a job start at once, one of them starts the planner
-   and the others go on. */
-int husk_planner_spawn(const char *program, const char *socket, int idle, const char *image) {
-    int lock = take_lock(socket);
-    if (lock < 0)
-        return -1;
-    pid_t middle = fork();
-    if (middle == 0)
-        _exit(spawn_planner(program, socket, idle, image, lock) > 0 ? 0 : 1);
-    close(lock);
-    if (middle < 0)
-        return -1;
-    int status;
-    while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-static int spawn_planner(const char *program, const char *socket, int idle, const char *image, int lock) {
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attr;
-    if (posix_spawn_file_actions_init(&actions) != 0)
-        return -1;
-    if (posix_spawnattr_init(&attr) != 0) {
-        posix_spawn_file_actions_destroy(&actions);
-        return -1;
-    }
-    char seconds[16];
-    snprintf(seconds, sizeof seconds, "%d", idle);
-    int ok = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID) == 0 &&
-             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDWR, 0) == 0 &&
-             posix_spawn_file_actions_adddup2(&actions, 0, 1) == 0 &&
-             posix_spawn_file_actions_adddup2(&actions, 0, 2) == 0 &&
-             posix_spawn_file_actions_addchdir_np(&actions, "/") == 0 &&
-             posix_spawn_file_actions_adddup2(&actions, lock, 3) == 0 &&
-             posix_spawn_file_actions_addclosefrom_np(&actions, 4) == 0;
-    pid_t pid = -1;
-    char *const argv[] = {"husk-plan", "--serve-plans", (char *)socket, seconds, (char *)image, 0};
-    if (ok && posix_spawn(&pid, program, &actions, &attr, argv, environ) != 0)
-        pid = -1;
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&actions);
-    return ok ? (int)pid : -1;
-}
-
 int husk_planner_send(int conn, char kind, int status) {
     char buf[1 + sizeof(int32_t)];
     int32_t value = status;
@@ -179,36 +124,42 @@ int husk_planner_send(int conn, char kind, int status) {
     return send(conn, buf, sizeof buf, MSG_NOSIGNAL) == (ssize_t)sizeof buf ? 0 : -1;
 }
 
-int husk_planner_send_plan(int conn, int planfd, const int *keep, int nkeep, const char *starter) {
+int husk_planner_send_message(int conn, char kind, const int *numbers, int count, const char *text, const int *fds,
+                              int nfds) {
     char buf[HUSK_PLANNER_MESSAGE_MAX];
-    size_t length = strlen(starter) + 1;
-    if (nkeep < 0 || nkeep > HUSK_PLANNER_FDS_MAX ||
-        1 + sizeof(int32_t) * (size_t)(nkeep + 1) + length > sizeof buf)
+    size_t length = text ? strlen(text) + 1 : 0;
+    if (count < 0 || count > HUSK_PLANNER_FDS_MAX || nfds < 1 || nfds > 3 ||
+        1 + sizeof(int32_t) * (size_t)(count + 1) + length > sizeof buf)
         return -1;
-    int32_t count = nkeep;
-    buf[0] = HUSK_PLANNER_PLAN;
-    memcpy(buf + 1, &count, sizeof count);
-    for (int i = 0; i < nkeep; i++) {
-        int32_t fd = keep[i];
-        memcpy(buf + 1 + sizeof(int32_t) * (size_t)(i + 1), &fd, sizeof fd);
+    int32_t n = count;
+    buf[0] = kind;
+    memcpy(buf + 1, &n, sizeof n);
+    for (int i = 0; i < count; i++) {
+        int32_t number = numbers[i];
+        memcpy(buf + 1 + sizeof(int32_t) * (size_t)(i + 1), &number, sizeof number);
     }
-    size_t used = 1 + sizeof(int32_t) * (size_t)(nkeep + 1);
-    memcpy(buf + used, starter, length);
+    size_t used = 1 + sizeof(int32_t) * (size_t)(count + 1);
+    if (length)
+        memcpy(buf + used, text, length);
     used += length;
     union {
         struct cmsghdr header;
-        char bytes[CMSG_SPACE(sizeof(int))];
+        char bytes[CMSG_SPACE(3 * sizeof(int))];
     } control;
     memset(&control, 0, sizeof control);
     struct iovec iov = {buf, used};
     struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
-                             .msg_controllen = sizeof control.bytes};
+                             .msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int))};
     struct cmsghdr *c = CMSG_FIRSTHDR(&message);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &planfd, sizeof planfd);
+    c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
     return sendmsg(conn, &message, MSG_NOSIGNAL) == (ssize_t)used ? 0 : -1;
+}
+
+int husk_planner_send_plan(int conn, int planfd, const int *keep, int nkeep, const char *starter) {
+    return husk_planner_send_message(conn, HUSK_PLANNER_PLAN, keep, nkeep, starter, &planfd, 1);
 }
 
 /* The request on CONN: the launcher's 0-2 into STDIO, its inherited
@@ -440,7 +391,7 @@ int husk_planner_serve(const char *path, int idle, husk_planner_child child) {
     }
     /* One planner per socket: the lock its starter took (descriptor 3),
        else its own; a second planner started by hand leaves. */
-    int lock = fcntl(3, F_GETFD) >= 0 && flock(3, LOCK_EX | LOCK_NB) == 0 ? 3 : take_lock(path);
+    int lock = fcntl(3, F_GETFD) >= 0 && flock(3, LOCK_EX | LOCK_NB) == 0 ? 3 : husk_planner_lock(path);
     if (lock < 0)
         return 1;
     (void)fcntl(lock, F_SETFD, FD_CLOEXEC);

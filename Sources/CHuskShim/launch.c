@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int husk_memfd(const char *name) {
@@ -88,7 +89,10 @@ int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd) {
     _exit(255);
 }
 
-int husk_spawn_quiet(const char *path, int planfd) {
+/* PATH with ARGV and ENVP in a session of its own: 0-2 on /dev/null, FD as
+   descriptor 3 and no other, in DIRECTORY (or this one); no copy of this
+   process made (posix_spawn). Its pid, or -1. */
+static int spawn_quiet(const char *path, char *const argv[], char *const envp[], int fd, const char *directory) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     if (posix_spawn_file_actions_init(&actions) != 0)
@@ -98,19 +102,42 @@ int husk_spawn_quiet(const char *path, int planfd) {
         return -1;
     }
     int ok = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID) == 0 &&
-             posix_spawn_file_actions_adddup2(&actions, planfd, 3) == 0 &&
+             posix_spawn_file_actions_adddup2(&actions, fd, 3) == 0 &&
              posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDWR, 0) == 0 &&
              posix_spawn_file_actions_adddup2(&actions, 0, 1) == 0 &&
              posix_spawn_file_actions_adddup2(&actions, 0, 2) == 0 &&
+             (!directory || posix_spawn_file_actions_addchdir_np(&actions, directory) == 0) &&
              husk_spawn_close_from(&actions, 4) == 0;
     pid_t pid = -1;
-    char *const argv[] = {"husk-starter", "--plan-fd=3", 0};
-    char *const envp[] = {0};
     if (ok && posix_spawn(&pid, path, &actions, &attr, argv, envp) != 0)
         pid = -1;
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     return ok ? (int)pid : -1;
+}
+
+int husk_spawn_quiet(const char *path, int planfd) {
+    char *const argv[] = {"husk-starter", "--plan-fd=3", 0};
+    char *const envp[] = {0};
+    return spawn_quiet(path, argv, envp, planfd, 0);
+}
+
+/* From a child that leaves at once, so that the planner is nobody's child
+   (the caller becomes husk-starter, whose supervisor must have no child
+   but its own). */
+int husk_spawn_planner(const char *program, const char *socket, int idle, const char *image, int lock) {
+    char seconds[16];
+    snprintf(seconds, sizeof seconds, "%d", idle);
+    char *const argv[] = {"husk-plan", "--serve-plans", (char *)socket, seconds, (char *)image, 0};
+    pid_t middle = fork();
+    if (middle == 0)
+        _exit(spawn_quiet(program, argv, environ, lock, "/") > 0 ? 0 : 1);
+    if (middle < 0)
+        return -1;
+    int status;
+    while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /* For Container.run: the starter as a child with this process's 0-2, the

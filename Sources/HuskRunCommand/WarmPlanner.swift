@@ -1,4 +1,5 @@
 import CHuskPlanner
+import CHuskShim
 import FoundationEssentials
 import Glibc
 import HuskCore
@@ -56,9 +57,12 @@ package enum WarmPlanner {
               // Its lock goes there: the planning below would make and check it anyway.
               (try? PrivateDirectory.prepare(HuskPaths(environment: environment).runtime, what: "instance state")) != nil
         else { return }
+        let lock = husk_planner_lock(socket)
+        guard lock >= 0 else { return }  // one is starting, or serves another context's socket name
+        defer { close(lock) }
         let image = commandLine.arguments.image
-        _ = husk_planner_spawn(HelperProgram.executablePath(), socket, Int32(idle),
-                               image.hasPrefix("/") ? image : FileManager.default.currentDirectoryPath + "/" + image)
+        _ = husk_spawn_planner(HelperProgram.executablePath(), socket, Int32(idle),
+                               image.hasPrefix("/") ? image : FileManager.default.currentDirectoryPath + "/" + image, lock)
     }
 
     /// The socket of this process's planner: the launcher computes the same.

@@ -119,32 +119,8 @@ static int connect_planner(void) {
 }
 
 static int send_request(int s) {
-    char buf[HUSK_PLANNER_MESSAGE_MAX];
-    int32_t count = inherited_count;
-    size_t used = 1 + sizeof(int32_t) * (size_t)(count + 1);
-    if (used > sizeof buf)
-        return -1;
-    buf[0] = HUSK_PLANNER_REQUEST;
-    memcpy(buf + 1, &count, sizeof count);
-    for (int i = 0; i < count; i++) {
-        int32_t fd = inherited[i];
-        memcpy(buf + 1 + sizeof(int32_t) * (size_t)(i + 1), &fd, sizeof fd);
-    }
-    union {
-        struct cmsghdr header;
-        char bytes[CMSG_SPACE(3 * sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof control);
-    struct iovec iov = {buf, used};
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
-                             .msg_controllen = sizeof control.bytes};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(3 * sizeof(int));
-    int stdio[3] = {0, 1, 2};
-    memcpy(CMSG_DATA(c), stdio, sizeof stdio);
-    return sendmsg(s, &message, MSG_NOSIGNAL) == (ssize_t)used ? 0 : -1;
+    static const int stdio[3] = {0, 1, 2};
+    return husk_planner_send_message(s, HUSK_PLANNER_REQUEST, inherited, inherited_count, 0, stdio, 3);
 }
 
 /* Becomes husk-starter with the plan, keeping only the caller's

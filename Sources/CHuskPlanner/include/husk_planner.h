@@ -51,7 +51,7 @@ typedef void (*husk_planner_child)(int conn, int argc, char **argv, int nfds, co
  * calls CHILD; any of that failing answers HUSK_PLANNER_FULL. When the
  * child ends without sending a plan, the launcher is sent its exit status
  * (HUSK_PLANNER_EXIT), or HUSK_PLANNER_FULL when it was killed. SOCKET's
- * lock is descriptor 3 when husk_planner_spawn started this process.
+ * lock is descriptor 3 when husk_spawn_planner started this process.
  * Returns 0 when done, -1 (errno) when SOCKET cannot be served; 1 when
  * another planner holds it. */
 int husk_planner_serve(const char *socket, int idle, husk_planner_child child);
@@ -59,11 +59,17 @@ int husk_planner_serve(const char *socket, int idle, husk_planner_child child);
 /* Whether a planner answers at SOCKET (connect succeeds). */
 int husk_planner_reachable(const char *socket);
 
-/* Starts PROGRAM --serve-plans SOCKET IDLE IMAGE (the image it warms up
- * with) in a session of its own with 0-2 on /dev/null and SOCKET's lock,
- * taken, as descriptor 3, as no child of this process. 0, or -1 (also when
- * another process holds the lock: a planner serves or is starting). */
-int husk_planner_spawn(const char *program, const char *socket, int idle, const char *image);
+/* SOCKET's lock (SOCKET.lock), taken without waiting: its holder is the
+ * planner, or the start that is starting it (husk_spawn_planner hands it
+ * on as descriptor 3), so that the ranks of a job start one planner
+ * between them. -1 when another process holds it or it cannot be made. */
+int husk_planner_lock(const char *socket);
+
+/* Sends KIND, the COUNT NUMBERS (as int32), TEXT (NUL-terminated, or none)
+ * and NFDS (1 to 3) descriptors FDS: the request (the launcher) and the
+ * plan. 0, or -1. */
+int husk_planner_send_message(int conn, char kind, const int *numbers, int count, const char *text, const int *fds,
+                              int nfds);
 
 /* Replies with the plan (PLANFD), the descriptors the starter keeps and
  * its path; or with KIND (HUSK_PLANNER_EXIT with STATUS, HUSK_PLANNER_FULL).

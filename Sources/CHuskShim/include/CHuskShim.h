@@ -29,6 +29,12 @@ int husk_spawn_detached(const char *path, int planfd, int outfd, int errfd);
  * on the way, and husk is large). Returns its pid or -1. */
 int husk_spawn_quiet(const char *path, int planfd);
 
+/* Starts the warm planner: PROGRAM --serve-plans SOCKET IDLE IMAGE (the
+ * image it warms up with) in a session of its own, in /, with 0-2 on
+ * /dev/null and LOCK (SOCKET's, taken: husk_planner_lock) as descriptor 3,
+ * as no child of this process. 0, or -1. */
+int husk_spawn_planner(const char *program, const char *socket, int idle, const char *image, int lock);
+
 /* Fork and exec the starter at PATH with "--plan-fd=PLANFD": only 0-2,
    PLANFD and the NKEEP descriptors in KEEP reach it. Returns the child's
    pid, or -1 (errno). */
