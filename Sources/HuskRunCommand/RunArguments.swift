@@ -5,7 +5,7 @@ import HuskTrust
 
 /// What husk run, exec, shell, env and instance start were given before
 /// the command: RunFlags' values as plain data (help texts and names live
-/// there; husk-plan(1) documents them), filled by ArgumentParser or by
+/// there; husk-run(1) documents them), filled by ArgumentParser or by
 /// RunCommandLine's quick parse. Turns them, with the APPTAINER_<FLAG>
 /// variables, into RunOptions and a Container.
 package struct RunArguments: Equatable {

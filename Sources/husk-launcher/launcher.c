@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,11 +136,6 @@ static void __attribute__((noreturn)) start(int planfd, const int32_t *keep, int
         fprintf(stderr, "husk: cannot pass the launch plan on (%s)\n", strerror(errno));
         _exit(255);
     }
-    /* As husk-plan leaves them: it catches these (to remove what it half
-       wrote), so the starter gets them at their default even where the
-       caller ignored them (a job started with & in a script), and forwards
-       them to the container. */
-    signal(SIGINT, SIG_DFL), signal(SIGTERM, SIG_DFL), signal(SIGHUP, SIG_DFL);
     char arg[32];
     snprintf(arg, sizeof arg, "--plan-fd=%d", planfd);
     char *const argv[] = {"husk-starter", arg, 0};

@@ -60,8 +60,21 @@ static void default_fatal_signals(void) {
         signal(fatal[i], SIG_DFL);
 }
 
+/* The signals the supervisor forwards arrive through a signalfd, which an
+   ignored signal never reaches: a job started with & in a script ignores
+   SIGINT, and its container must still get the job's Ctrl-C and kill -INT.
+   These were always at their default here when husk was the Swift
+   program, which catches them; the launcher and the library leave them
+   as the caller had them. */
+static void default_forwarded_signals(void) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+}
+
 int main(int argc, char **argv) {
     default_fatal_signals();
+    default_forwarded_signals();
     pid_t launcher = getppid();
     struct plan plan;
     plan_read(plan_fd(argc, argv), &plan);
