@@ -20,8 +20,17 @@ RUNTIME=$TMPDIR/husk-$(id -u)
 export HUSK IMG W RUNTIME
 export HUSK_IDLE=30
 
-# This test's planners (pids), by their command line.
-planners() { lib_alive -f -- "--serve-plans $RUNTIME/"; }
+# This test's planners (pids), by their command line and name; a planner's
+# spare (the child forked ahead of the next start) has the same command line.
+by_name() { # NAME: this test's planner processes called NAME
+    local pid
+    for pid in $(lib_alive -f -- "--serve-plans $RUNTIME/"); do
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] && echo "$pid"
+    done
+    return 0
+}
+planners() { by_name husk-planner; }
+spares() { by_name husk-spare; }
 # Waits until a planner is up and answers (its socket is there).
 planner_up() {
     for _ in $(seq 100); do
@@ -31,17 +40,29 @@ planner_up() {
     echo "no planner"
     return 1
 }
-# Waits until no planner, socket or lock of this test is left.
+# Waits until no planner, spare, socket or lock of this test is left.
 planners_gone() {
     for _ in $(seq 100); do
-        [ -z "$(planners)" ] && ! ls "$RUNTIME"/planner-* >/dev/null 2>&1 && return 0
+        [ -z "$(planners)$(spares)" ] && ! ls "$RUNTIME"/planner-* >/dev/null 2>&1 && return 0
         sleep 0.1
     done
-    echo "left: $(planners) $(ls "$RUNTIME"/planner-* 2>/dev/null)"
+    echo "left: $(planners) $(spares) $(ls "$RUNTIME"/planner-* 2>/dev/null)"
+    return 1
+}
+# Waits until the planner (pid $1) has a spare, and prints it.
+spare_up() {
+    local pid
+    for _ in $(seq 100); do
+        for pid in $(spares); do
+            [ "$(ps -o ppid= -p "$pid" | tr -d " ")" = "$1" ] && echo "$pid" && return 0
+        done
+        sleep 0.05
+    done
+    echo "no spare of planner $1"
     return 1
 }
 planned() { grep -q "planned by the warm planner" "$1"; }
-export -f planners planner_up planners_gone planned lib_alive
+export -f by_name planners spares planner_up planners_gone spare_up planned lib_alive
 
 check "a first start leaves a warm planner; the next start is planned by it (--debug says so)" bash -c '
     "$HUSK" exec "$IMG" true && planner_up || exit 1
@@ -51,6 +72,17 @@ check "... it is not dumpable: its user cannot read its environment or memory" b
     pid=$(planners | head -1)
     [ -n "$pid" ] && ! cat "/proc/$pid/environ" >/dev/null 2>&1 && [ "$(stat -c %u "/proc/$pid/environ")" = 0 ] ||
         { echo "planner [$pid]: $(ls -l "/proc/$pid/environ" 2>&1)"; exit 1; }'
+check "... a spare (its child forked ahead of the next start) waits, not dumpable either; each start uses one up" bash -c '
+    pid=$(planners | head -1) && spare=$(spare_up "$pid") || { echo "$spare"; exit 1; }
+    [ "$(stat -c %u "/proc/$spare/environ")" = 0 ] || { echo "spare [$spare] is dumpable"; exit 1; }
+    "$HUSK" exec "$IMG" true && next=$(spare_up "$pid") && [ "$next" != "$spare" ] ||
+        { echo "spare before [$spare], after [$next]"; exit 1; }
+    [ "$(spares | wc -l)" = 1 ] || { echo "spares: $(spares)"; exit 1; }'
+check "kill -9 of the spare: the next start is still planned, and a new spare waits" bash -c '
+    pid=$(planners | head -1) && spare=$(spare_up "$pid") && kill -9 "$spare" || exit 1
+    out=$("$HUSK" exec --debug "$IMG" echo planned 2>"$W/spare.err") && [ "$out" = planned ] && planned "$W/spare.err" ||
+        { echo "[$out]"; cat "$W/spare.err"; exit 1; }
+    next=$(spare_up "$pid") && [ "$next" != "$spare" ] || { echo "$next"; exit 1; }'
 # The same start planned by the planner and by husk-plan (HUSK_IDLE=0).
 cat >"$W/show.sh" <<'EOF'
 env | sort; pwd; umask; id; ls /proc/self/fd | tr '\n' ' '; echo; cat <&3; exit 7
@@ -87,9 +119,10 @@ check "a first start's output ends with the start, not with the planner it left 
     kill $(planners) 2>/dev/null; planners_gone || exit 1
     out=$(timeout 10 "$HUSK" exec "$IMG" echo hello) && [ "$out" = hello ] || { echo "output [$out]"; exit 1; }
     planner_up'
-check "kill -9 of the planner: the next start runs (husk-plan) and leaves a new planner" bash -c '
-    planner_up && old=$(planners) && kill -9 $old || exit 1
-    for _ in $(seq 50); do [ -z "$(planners)" ] && break; sleep 0.05; done
+check "kill -9 of the planner: its spare leaves; the next start runs (husk-plan) and leaves a new planner" bash -c '
+    planner_up && old=$(planners) && spare_up "$old" >/dev/null && kill -9 $old || exit 1
+    for _ in $(seq 50); do [ -z "$(planners)$(spares)" ] && break; sleep 0.05; done
+    [ -z "$(spares)" ] || { echo "spare left: $(spares)"; exit 1; }
     out=$("$HUSK" exec --debug "$IMG" echo after 2>"$W/kill.err") && [ "$out" = after ] && ! planned "$W/kill.err" ||
         { echo "[$out]"; cat "$W/kill.err"; exit 1; }
     planner_up && [ "$(planners)" != "$old" ] &&

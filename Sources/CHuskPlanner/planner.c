@@ -3,6 +3,7 @@
    forks per request from a process that has run nothing but this loop. */
 #define _GNU_SOURCE
 #include "husk_planner.h"
+#include "planner_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -362,6 +363,115 @@ full:
 
 #define PLANNING_MAX 64
 
+/* The serving loop's state: what a forked child must not keep. */
+struct serving {
+    int listener, reaped, lock;
+    sigset_t blocked; /* SIGCHLD and the stop signals, taken from REAPED */
+    struct {
+        pid_t pid;
+        int conn;
+    } planning[PLANNING_MAX]; /* the starts being planned, and their launchers */
+    int count;
+    /* A child forked ahead of the next request, so that a request pays
+       neither the fork nor copying the pages that planning writes: it takes
+       its copies while it waits, then gets the request's connection and the
+       launcher's pid over SPARE_SOCK. 0: none. */
+    pid_t spare;
+    int spare_sock;
+};
+
+/* fork(), with the child keeping none of the planner's descriptors (its
+   socket, lock, signals, the other launchers' connections). */
+static pid_t fork_child(struct serving *s) {
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    close(s->listener), close(s->reaped), close(s->lock);
+    for (int i = 0; i < s->count; i++)
+        close(s->planning[i].conn);
+    if (s->spare > 0)
+        close(s->spare_sock);
+    sigprocmask(SIG_UNBLOCK, &s->blocked, 0);
+    return 0;
+}
+
+/* The spare's side: the request's connection and the launcher's pid, or
+   the end of the spare when the planner closes its end (it left or was
+   killed). */
+static void __attribute__((noreturn)) spare_wait(int sock, husk_planner_child child) {
+    int32_t peer = 0;
+    int conn = -1;
+    union {
+        struct cmsghdr header;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov = {&peer, sizeof peer};
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+                             .msg_controllen = sizeof control.bytes};
+    ssize_t n = recvmsg(sock, &message, MSG_CMSG_CLOEXEC);
+    if (n <= 0)
+        _exit(0);
+    struct cmsghdr *c = n == (ssize_t)sizeof peer ? CMSG_FIRSTHDR(&message) : 0;
+    /* Not what the planner sends: ended by a signal, so that the launcher
+       it may have handed is told to run the start itself (FULL). */
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+        raise(SIGKILL);
+    memcpy(&conn, CMSG_DATA(c), sizeof conn);
+    close(sock);
+    plan_for(conn, peer, child);
+}
+
+/* Forks a spare, unless there is one; none when fork fails (a request
+   then forks its own child). */
+static void spare_fork(struct serving *s, husk_planner_child child) {
+    int pair[2];
+    if (s->spare > 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+        return;
+    pid_t pid = fork_child(s);
+    if (pid == 0) {
+        close(pair[0]);
+        prctl(PR_SET_NAME, "husk-spare", 0, 0, 0);
+        husk_planner_own_pages();
+        spare_wait(pair[1], child);
+    }
+    close(pair[1]);
+    if (pid < 0) {
+        close(pair[0]);
+        return;
+    }
+    s->spare = pid, s->spare_sock = pair[0];
+}
+
+/* The spare is gone (it died, or was used): none until the next fork. */
+static void spare_forget(struct serving *s) {
+    if (s->spare > 0)
+        close(s->spare_sock);
+    s->spare = 0, s->spare_sock = -1;
+}
+
+/* Hands CONN (from launcher PEER) to the spare, which then plans it: the
+   spare's pid, or -1 when there is none or it is gone. It is used up. */
+static pid_t spare_hand(struct serving *s, int conn, pid_t peer) {
+    pid_t pid = s->spare;
+    if (pid <= 0)
+        return -1;
+    int32_t value = peer;
+    union {
+        struct cmsghdr header;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec iov = {&value, sizeof value};
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+                             .msg_controllen = sizeof control.bytes};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+    c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &conn, sizeof conn);
+    int sent = sendmsg(s->spare_sock, &message, MSG_NOSIGNAL) == (ssize_t)sizeof value;
+    spare_forget(s);
+    return sent ? pid : -1;
+}
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -409,51 +519,54 @@ int husk_planner_serve(const char *path, int idle, husk_planner_child child) {
     }
     /* Children ending, and a request to stop (kill, husk's tests): taken
        in the loop, so that a stopped planner leaves no socket behind. */
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigaddset(&chld, SIGTERM);
-    sigaddset(&chld, SIGINT);
-    sigaddset(&chld, SIGHUP);
-    sigprocmask(SIG_BLOCK, &chld, 0);
-    int reaped = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (reaped < 0) {
+    struct serving s = {.listener = listener, .lock = lock, .count = 0, .spare = 0, .spare_sock = -1};
+    sigemptyset(&s.blocked);
+    sigaddset(&s.blocked, SIGCHLD);
+    sigaddset(&s.blocked, SIGTERM);
+    sigaddset(&s.blocked, SIGINT);
+    sigaddset(&s.blocked, SIGHUP);
+    sigprocmask(SIG_BLOCK, &s.blocked, 0);
+    s.reaped = signalfd(-1, &s.blocked, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s.reaped < 0) {
         close(listener), close(lock);
         return -1;
     }
-    struct {
-        pid_t pid;
-        int conn;
-    } planning[PLANNING_MAX];
-    int count = 0, stopping = 0;
+    int stopping = 0;
+    spare_fork(&s, child);
     double last = now();
     for (;;) {
-        struct pollfd watch[2] = {{listener, POLLIN, 0}, {reaped, POLLIN, 0}};
+        struct pollfd watch[2] = {{listener, POLLIN, 0}, {s.reaped, POLLIN, 0}};
         int ready = poll(watch, 2, 1000);
         if (ready < 0 && errno != EINTR)
             break;
         if (watch[1].revents & POLLIN) {
             struct signalfd_siginfo info;
-            while (read(reaped, &info, sizeof info) == (ssize_t)sizeof info)
+            while (read(s.reaped, &info, sizeof info) == (ssize_t)sizeof info)
                 if (info.ssi_signo != SIGCHLD)
                     stopping = 1;
             int status;
             pid_t pid;
             while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-                for (int i = 0; i < count; i++) {
-                    if (planning[i].pid != pid)
+                if (pid == s.spare) /* died waiting */
+                    spare_forget(&s);
+                for (int i = 0; i < s.count; i++) {
+                    if (s.planning[i].pid != pid)
                         continue;
                     /* After a plan the launcher has gone on: this finds its socket closed. */
                     if (WIFEXITED(status))
-                        husk_planner_send(planning[i].conn, HUSK_PLANNER_EXIT, WEXITSTATUS(status));
+                        husk_planner_send(s.planning[i].conn, HUSK_PLANNER_EXIT, WEXITSTATUS(status));
                     else
-                        husk_planner_send(planning[i].conn, HUSK_PLANNER_FULL, 0);
-                    close(planning[i].conn);
-                    planning[i] = planning[--count];
+                        husk_planner_send(s.planning[i].conn, HUSK_PLANNER_FULL, 0);
+                    close(s.planning[i].conn);
+                    s.planning[i] = s.planning[--s.count];
                     break;
                 }
             }
             last = now();
+            /* The next spare is forked once a start's planning is over, not
+               while it plans: on a node's few cores the two would compete. */
+            if (!stopping)
+                spare_fork(&s, child);
         }
         if ((watch[0].revents & POLLIN) && !stopping) {
             int conn = accept4(listener, 0, 0, SOCK_CLOEXEC);
@@ -465,34 +578,32 @@ int husk_planner_serve(const char *path, int idle, husk_planner_child child) {
                 if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || peer.uid != getuid() ||
                     peer.pid <= 0) {
                     close(conn);
-                } else if (count == PLANNING_MAX) {
+                } else if (s.count == PLANNING_MAX) {
                     husk_planner_send(conn, HUSK_PLANNER_FULL, 0);
                     close(conn);
                 } else {
-                    pid_t pid = fork();
-                    if (pid == 0) {
-                        close(listener), close(reaped), close(lock);
-                        sigprocmask(SIG_UNBLOCK, &chld, 0);
+                    pid_t pid = spare_hand(&s, conn, peer.pid);
+                    if (pid < 0 && (pid = fork_child(&s)) == 0)
                         plan_for(conn, peer.pid, child);
-                    }
                     if (pid < 0) {
                         husk_planner_send(conn, HUSK_PLANNER_FULL, 0);
                         close(conn);
                     } else {
-                        planning[count].pid = pid;
-                        planning[count].conn = conn;
-                        count++;
+                        s.planning[s.count].pid = pid;
+                        s.planning[s.count].conn = conn;
+                        s.count++;
                     }
                 }
                 last = now();
             }
         }
-        if (count == 0 && (stopping || !still_ours(path, &mine) || now() - last >= idle))
+        if (s.count == 0 && (stopping || !still_ours(path, &mine) || now() - last >= idle))
             break;
     }
     if (still_ours(path, &mine))
         unlink(path);
     unlink(lockpath);
-    close(listener), close(reaped), close(lock);
+    spare_forget(&s); /* its end of the pair closed: the spare leaves */
+    close(listener), close(s.reaped), close(lock);
     return 0;
 }
