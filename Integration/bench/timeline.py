@@ -3,10 +3,11 @@
 a Markdown table: the moments every start reached, in order, and the median
 time of each phase between two of them.
 
-A start begins at the exec of husk; the processes it forks (the starter's
-child, the command) are followed through sched_process_fork. Starts that
-missed a moment (one that had to start the image server) are left out and
-counted.
+A start begins at the exec of husk (the launcher); the processes it forks
+(the starter's child, the command) are followed through sched_process_fork,
+and the warm planner's child that plans it through the launcher's pid its
+request probe reads. Starts that missed a moment (one that had to start the
+image server or the planner) are left out and counted.
 
 Usage: perf script ... | timeline.py GROUP   (GROUP: the uprobes' group)
 """
@@ -17,12 +18,13 @@ import sys
 # (moment, what happens between the moment before it and this one)
 MOMENTS = [
     ("exec husk", None),
-    ("libcStart husk", "husk: the dynamic loader (mapping its libraries, relocating the program)"),
-    ("main", "husk: static initializers (the Swift runtime)"),
-    ("resolved", "husk: command line, site policy, options; opening the image, decoding /.husk"),
-    ("planned", "husk: planning (identity files, environment, binds, seccomp filters, server key)"),
-    ("execv", "husk: the plan into a memfd"),
-    ("exec husk-starter", "execve: releasing husk's address space, mapping the starter"),
+    ("libcStart husk", "husk (the C launcher): exec, the dynamic loader (libc)"),
+    ("main", "husk: libc's start-up"),
+    ("request", "husk: the planner's socket name, connect, the request; the planner hands it to its spare child"),
+    ("resolved", "planner's child: the launcher's context checked and taken on; command line, site policy, "
+                 "opening the image, decoding /.husk"),
+    ("planned", "planner's child: planning (identity files, environment, binds, seccomp filters, server key)"),
+    ("exec husk-starter", "planner's child: the plan into a memfd, sent; husk execs the starter"),
     ("starterMain", "husk-starter: the dynamic loader (libc)"),
     ("joined", "husk-starter: reading the plan, connecting to the server, entering its namespaces"),
     ("fork", "husk-starter: its own mount namespace, the staging tmpfs, fork"),
@@ -57,6 +59,12 @@ def main():
                 if key == "exec command":
                     starts[pid]["command pid"] = pid
             continue
+        if event == group + ":request":
+            # The planner's child, forked before the request: its start is
+            # the launcher's, whose pid the probe read.
+            peer = re.search(r"peer=(-?\d+)", trace)
+            if peer and int(peer.group(1)) in starts:
+                starts[pid] = starts[int(peer.group(1))]
         start = starts.get(pid)
         if start is None:
             continue

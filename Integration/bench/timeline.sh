@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Where a repeat start's wall time goes: the moments a start reaches (the
-# scheduler's exec, fork and exit tracepoints and a few uprobes in husk,
-# husk-starter and libc), recorded over RUNS runs of `husk exec IMAGE true`
-# joining a warm image server; timeline.py prints the phases between them as
-# medians. breakdown.sh says where the CPU time goes; this says where the
+# scheduler's exec, fork and exit tracepoints and a few uprobes in the
+# launcher, the warm planner's child, husk-starter and libc), recorded
+# system-wide over RUNS runs of `husk exec IMAGE true` joining a warm image
+# server with the warm planner up; timeline.py prints the phases between them
+# as medians. breakdown.sh says where the CPU time goes; this says where the
 # milliseconds of the wall time go, waiting included.
 # Run as ROOT (uprobes); the runs themselves are made as the unprivileged user
 # the arguments after -- name (Scripts/bench passes a setpriv command).
@@ -21,9 +22,14 @@ for tool in perf hyperfine nm readelf; do
     command -v "$tool" >/dev/null || { echo "missing $tool (Scripts/install-deps --bench)" >&2; exit 2; }
 done
 husk=$(readlink -f "$(command -v "${HUSK:-husk}")")
-starter=$(dirname "$husk")/husk-starter
-[ -x "$starter" ] || starter=$(dirname "$husk")/../libexec/husk/husk-starter
-[ -x "$starter" ] || { echo "timeline.sh: no husk-starter beside $husk" >&2; exit 2; }
+helper() { # NAME: the helper program beside husk, or where an install puts it
+    local path=$(dirname "$husk")/$1
+    [ -x "$path" ] || path=$(dirname "$husk")/../libexec/husk/$1
+    [ -x "$path" ] || { echo "timeline.sh: no $1 beside $husk" >&2; exit 2; }
+    echo "$path"
+}
+starter=$(helper husk-starter)
+planner=$(helper husk-plan)
 libc=$(readlink -f "$(ldd "$husk" | awk '$1 == "libc.so.6" { print $3 }')")
 tracing=/sys/kernel/tracing
 [ -w "$tracing/uprobe_events" ] || mount -t tracefs nodev "$tracing" 2>/dev/null || true
@@ -59,25 +65,28 @@ offset() { # BINARY REGEX [nm option]
     echo "timeline.sh: $1: $2 is in no loaded segment" >&2
     exit 2
 }
-probe() { # NAME BINARY REGEX [return] [nm option]
-    local kind=p at
-    [ "${4:-}" = return ] && kind=r
+probe() { # NAME BINARY REGEX [return|FETCHARGS] [nm option]
+    local kind=p at fetch=
+    case ${4:-} in return) kind=r ;; ?*) fetch=" $4" ;; esac
     at=$(offset "$2" "$3" "${5:-}")
-    echo "$kind:$group/$1 $2:$at" >>"$tracing/uprobe_events"
+    echo "$kind:$group/$1 $2:$at$fetch" >>"$tracing/uprobe_events"
     probes+=("$1")
 }
 probe libcStart "$libc" '^__libc_start_main@@' '' -D
-probe execv "$libc" '^execv@@' '' -D
-probe main "$husk" '^husk_main$'
-probe resolved "$husk" '^\$s11HuskRuntime0B5ImageV7resolve_14cacheDirectory8registry6policy.*KFZ$' return
-probe planned "$husk" '^\$s11HuskRuntime13LaunchPlannerV4plan9arguments.*tKF$' return
+probe main "$husk" '^main$'
+# The planner's child (a spare forked ahead) takes the request: the
+# launcher's pid is plan_for's second argument, which ties the child to its start.
+probe request "$planner" '^plan_for$' 'peer=%si:s32'
+probe resolved "$planner" '^\$s11HuskRuntime0B5ImageV7resolve_14cacheDirectory8registry6policy.*KFZ$' return
+probe planned "$planner" '^\$s11HuskRuntime13LaunchPlannerV4plan9arguments.*tKF$' return
 probe starterMain "$starter" '^main$'
 probe joined "$starter" '^server_join$' return
 probe rootBuilt "$starter" '^build_root$' return
 
 as_user "$husk" exec "$image" true  # starts the server: every measured run joins it
 as_user hyperfine -N --warmup 5 --runs "$runs" --export-json "$user_dir/wall.json" -n husk "$husk exec $image true" >/dev/null
-perf record -q -o "$work/perf.data" -e "$group:*" \
+# System-wide (-a): the planner is no child of the runs.
+perf record -q -a -o "$work/perf.data" -e "$group:*" \
     -e sched:sched_process_exec -e sched:sched_process_fork -e sched:sched_process_exit -- \
     ${run[@]+"${run[@]}"} env HUSK_IDLE=60 sh -c \
     "for i in \$(seq $runs); do '$husk' exec '$image' true; done" >/dev/null 2>&1
@@ -85,7 +94,7 @@ wall=$(python3 -c 'import json, sys; print("%.2f" % (json.load(open(sys.argv[1])
 {
     echo "# Where a repeat start's wall time goes ($(date -u +%Y-%m-%d), $(nproc) cores, husk $("$husk" --version))"
     echo
-    echo "\`husk exec IMAGE true\` joining a warm image server: $wall ms wall time (hyperfine, $runs runs, no probes)."
+    echo "\`husk exec IMAGE true\` joining a warm image server, planned by the warm planner: $wall ms wall time (hyperfine, $runs runs, no probes)."
     echo "The moments each of $runs more runs reached, from the exec of husk (kernel tracepoints and uprobes,"
     echo "Integration/bench/timeline.sh), and the phases between them (medians). Recording them slows each"
     echo "run a little (its total below against the wall time above): compare phases, not the sum."
