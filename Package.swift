@@ -17,6 +17,15 @@ let programLinking: [LinkerSetting] = [.unsafeFlags([
     "-L\(Context.packageDirectory)/Linking/static-libstdc++",
 ])]
 
+// The C programs that run the starter (husk-starter, and husk, the launcher, in place):
+// squashfuse's calls to ZSTD_decompress bind to the starter's own (exported whether or
+// not the build exports all), and no libstdc++ or libm, which the Swift toolchain adds to
+// every executable and C does not use (Linking/as-needed).
+let starterLinking: [LinkerSetting] = [.unsafeFlags([
+    "-Xlinker", "--export-dynamic-symbol=ZSTD_decompress",
+    "-L\(Context.packageDirectory)/Linking/as-needed",
+])]
+
 let package = Package(
     name: "Husk",
     platforms: [.macOS(.v13)],
@@ -102,14 +111,12 @@ let package = Package(
         // that joins an image server (CLazyLibrary).
         .target(name: "CSquashFuse", dependencies: ["CLazyLibrary"],
                 cSettings: [.define("FUSE_USE_VERSION", to: "32")]),
-        // Single-threaded C: everything from unshare to execve (DESIGN.md §1).
-        // squashfuse's calls to ZSTD_decompress bind to the starter's own, which keeps its
-        // context (CSquashFuse/zstd_context.c): exported whether or not the build exports all.
-        // The Swift toolchain links every executable with libstdc++ and libm; the starter
-        // is C and uses neither, and loading libstdc++ costs 0.5 ms (Linking/as-needed).
-        .executableTarget(name: "husk-starter", dependencies: ["CSquashFuse", "CNoSwiftRuntime"],
-                          linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=ZSTD_decompress",
-                                                         "-L\(Context.packageDirectory)/Linking/as-needed"])]),
+        // The starter, single-threaded C: everything from unshare to execve (DESIGN.md §1).
+        // The program husk-starter runs it, and so does the launcher (husk) in place.
+        .target(name: "CHuskStarter", dependencies: ["CSquashFuse"]),
+        // squashfuse's ZSTD_decompress keeps its context (CSquashFuse/zstd_context.c).
+        .executableTarget(name: "husk-starter", dependencies: ["CHuskStarter", "CNoSwiftRuntime"],
+                          linkerSettings: starterLinking),
         // Reads an image's RPM database with librpm in a confined process of its own.
         .executableTarget(name: "husk-rpmdb", dependencies: ["CLibRPM", "CLibSeccomp"]),
         // srun --husk-image: C against Debian's libslurm-dev spank.h; Slurm provides the spank_* symbols.
@@ -147,8 +154,8 @@ let package = Package(
         .executableTarget(name: "husk-plan", dependencies: ["HuskCore", "HuskRuntime", "HuskRunCommand", "CHuskShim"],
                           exclude: ["exports.map"], swiftSettings: ownImportsOnly, linkerSettings: programLinking),
         // C, so that a start does not load the Swift program: libc alone (Linking/as-needed).
-        .executableTarget(name: "husk", dependencies: ["CHuskPlanner", "CNoSwiftRuntime"], path: "Sources/husk-launcher",
-                          linkerSettings: [.unsafeFlags(["-L\(Context.packageDirectory)/Linking/as-needed"])]),
+        .executableTarget(name: "husk", dependencies: ["CHuskPlanner", "CHuskStarter", "CNoSwiftRuntime"],
+                          path: "Sources/husk-launcher", linkerSettings: starterLinking),
         .executableTarget(name: "husk-full", dependencies: ["HuskCLI"], swiftSettings: ownImportsOnly,
                           linkerSettings: programLinking),
 

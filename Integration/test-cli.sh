@@ -21,9 +21,10 @@ check "husk (the launcher) holds no Swift code and no Swift runtime" sh -c '
         ! nm --defined-only "$(command -v "$1")" | grep -qE " [\$]s|swift_retain"' _ "$HUSK"
 check "husk-plan does not link libarchive, ISA-L, libcap or GPGME at start (opened on first use)" sh -c '
     readelf -d "$1" | grep -q NEEDED && ! readelf -d "$1" | grep -E "NEEDED.*(libarchive|libisal|libcap[.]|libgpgme)"' _ "$PLAN"
-check "husk-starter does not link squashfuse or libfuse3 (opened by a starter that mounts)" sh -c '
-    starter=$(dirname "$(command -v "$1")")/husk-starter
-    readelf -d "$starter" | grep -q NEEDED && ! readelf -d "$starter" | grep -E "NEEDED.*(squashfuse|fuse3)"' _ "$HUSK"
+check "husk-starter and husk (which runs the starter in place) do not link squashfuse or libfuse3 (opened by a starter that mounts)" sh -c '
+    for program in "$(command -v "$1")" "$(dirname "$(command -v "$1")")/husk-starter"; do
+        readelf -d "$program" | grep -q NEEDED && ! readelf -d "$program" | grep -E "NEEDED.*(squashfuse|fuse3)" || exit 1
+    done' _ "$HUSK"
 # Every start of husk-plan walks its dynamic symbol table once (the Swift
 # runtime's dladdr): it is kept empty (Sources/husk-plan/exports.map).
 check "husk-plan exports no symbols" sh -c '[ -z "$(nm -D --defined-only "$1")" ]' _ "$PLAN"

@@ -111,6 +111,20 @@ check "every start is planned afresh: each sees its own environment, directory a
             >"$W/fresh.$n" 2>"$W/fresh.$n.err") && planned "$W/fresh.$n.err" || { cat "$W/fresh.$n.err"; exit 1; }
         [ "$(cat "$W/fresh.$n")" = "$(printf "%s\n%s\n%s" $n "$W/d$n" 002$n)" ] || { cat "$W/fresh.$n"; exit 1; }
     done'
+# The launcher runs the starter in place (its code is linked in) when the
+# plan names the husk-starter installed beside husk-plan; any other starter
+# (HUSK_STARTER) is exec'd, and husk-plan (HUSK_IDLE=0) execs it too. The
+# program a start ran shows as the command's supervisor's (its fork).
+supervisor_program() { "$HUSK" exec "$@" "$IMG" sh -c 'readlink /proc/$PPID/exe'; }
+export -f supervisor_program
+check "a planned start runs the starter in the launcher itself; HUSK_STARTER and HUSK_IDLE=0 exec the program" bash -c '
+    here=$(dirname "$(readlink -f "$(command -v "$HUSK")")")
+    mkdir -p "$W/other" && cp "$here/husk-starter" "$W/other/husk-starter" && chmod a+rx "$W/other" || exit 1
+    planner_up || exit 1
+    inplace=$(supervisor_program) && [ "$inplace" = "$here/husk" ] || { echo "planned: [$inplace]"; exit 1; }
+    other=$(HUSK_STARTER="$W/other/husk-starter" supervisor_program --debug 2>"$W/other.err") &&
+        [ "$other" = "$W/other/husk-starter" ] && planned "$W/other.err" || { echo "HUSK_STARTER: [$other]"; cat "$W/other.err"; exit 1; }
+    oneshot=$(HUSK_IDLE=0 supervisor_program) && [ "$oneshot" = "$here/husk-starter" ] || { echo "HUSK_IDLE=0: [$oneshot]"; exit 1; }'
 check "a process of this user in another user namespace is not planned for: husk-plan starts it" bash -c '
     planner_up || exit 1
     unshare -U -r "$HUSK" exec --debug "$IMG" echo ran 2>"$W/userns.err" >"$W/userns.out"

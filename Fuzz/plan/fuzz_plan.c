@@ -1,4 +1,4 @@
-/* libFuzzer target: the starter's launch-plan parser (Sources/husk-starter/
+/* libFuzzer target: the starter's launch-plan parser (Sources/CHuskStarter/
    plan.c) on arbitrary bytes.  It must return 0 or -1 with a message,
    never crash, read out of bounds or leak; a plan it accepts must hold
    only what its invariants promise (checked below).  Build and run:

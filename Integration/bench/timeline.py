@@ -24,10 +24,9 @@ MOMENTS = [
     ("resolved", "planner's child: the launcher's context checked and taken on; command line, site policy, "
                  "opening the image, decoding /.husk"),
     ("planned", "planner's child: planning (identity files, environment, binds, seccomp filters, server key)"),
-    ("exec husk-starter", "planner's child: the plan into a memfd, sent; husk execs the starter"),
-    ("starterMain", "husk-starter: the dynamic loader (libc)"),
-    ("joined", "husk-starter: reading the plan, connecting to the server, entering its namespaces"),
-    ("fork", "husk-starter: its own mount namespace, the staging tmpfs, fork"),
+    ("starterMain", "planner's child: the plan into a memfd, sent; husk runs the starter (in place)"),
+    ("joined", "the starter: reading the plan, connecting to the server, entering its namespaces"),
+    ("fork", "the starter: its own mount namespace, the staging tmpfs, fork"),
     ("rootBuilt", "the container's root: binds, overlays, read-only, pivot_root"),
     ("exec command", "ids, capabilities, seccomp; fork of the command, its exec"),
     ("exit command", "the command (true: the image's loader and libc)"),
@@ -54,10 +53,8 @@ def main():
                 starts[pid] = start
                 root_pid[id(start)] = pid
             elif pid in starts:
-                key = "exec husk-starter" if comm == "husk-starter" else "exec command"
-                starts[pid].setdefault(key, t)
-                if key == "exec command":
-                    starts[pid]["command pid"] = pid
+                starts[pid].setdefault("exec command", t)
+                starts[pid]["command pid"] = pid
             continue
         if event == group + ":request":
             # The planner's child, forked before the request: its start is
@@ -82,7 +79,7 @@ def main():
         elif event.startswith(group + ":"):
             name = event.split(":", 1)[1]
             if name == "libcStart":
-                name = "libcStart " + ("husk" if "exec husk-starter" not in start else "husk-starter")
+                name = "libcStart husk"
             start.setdefault(name, t)
 
     names = [name for name, _ in MOMENTS]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where a repeat start's wall time goes: the moments a start reaches (the
 # scheduler's exec, fork and exit tracepoints and a few uprobes in the
-# launcher, the warm planner's child, husk-starter and libc), recorded
+# launcher (and the starter it runs in place), the warm planner's child and
+# libc), recorded
 # system-wide over RUNS runs of `husk exec IMAGE true` joining a warm image
 # server with the warm planner up; timeline.py prints the phases between them
 # as medians. breakdown.sh says where the CPU time goes; this says where the
@@ -28,7 +29,6 @@ helper() { # NAME: the helper program beside husk, or where an install puts it
     [ -x "$path" ] || { echo "timeline.sh: no $1 beside $husk" >&2; exit 2; }
     echo "$path"
 }
-starter=$(helper husk-starter)
 planner=$(helper husk-plan)
 libc=$(readlink -f "$(ldd "$husk" | awk '$1 == "libc.so.6" { print $3 }')")
 tracing=/sys/kernel/tracing
@@ -79,9 +79,10 @@ probe main "$husk" '^main$'
 probe request "$planner" '^plan_for$' 'peer=%si:s32'
 probe resolved "$planner" '^\$s11HuskRuntime0B5ImageV7resolve_14cacheDirectory8registry6policy.*KFZ$' return
 probe planned "$planner" '^\$s11HuskRuntime13LaunchPlannerV4plan9arguments.*tKF$' return
-probe starterMain "$starter" '^main$'
-probe joined "$starter" '^server_join$' return
-probe rootBuilt "$starter" '^build_root$' return
+# The launcher runs the starter in place: its code is in husk.
+probe starterMain "$husk" '^husk_starter_main$'
+probe joined "$husk" '^server_join$' return
+probe rootBuilt "$husk" '^build_root$' return
 
 as_user "$husk" exec "$image" true  # starts the server: every measured run joins it
 as_user hyperfine -N --warmup 5 --runs "$runs" --export-json "$user_dir/wall.json" -n husk "$husk exec $image true" >/dev/null

@@ -1,6 +1,7 @@
 /* husk: the program users run. For a container start (husk run, exec,
    shell) it asks the user's warm planner (husk_planner.h) to plan it and
-   runs husk-starter with that plan; the planner plans from this process's
+   runs the starter with that plan, in place (the starter's code is linked
+   in: a start spares an exec); the planner plans from this process's
    own command line, environment, working directory and descriptors, and
    refuses any start whose context differs from its own. Everything else,
    and any start the planner does not take, goes to husk-plan, the Swift
@@ -12,6 +13,7 @@
    not dumpable, so no container of the user can reach it through /proc. */
 #define _GNU_SOURCE
 #include "husk_planner.h"
+#include "husk_starter.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -123,22 +126,69 @@ static int send_request(int s) {
     return husk_planner_send_message(s, HUSK_PLANNER_REQUEST, inherited, inherited_count, 0, stdio, 3);
 }
 
-/* Becomes husk-starter with the plan, keeping only the caller's
-   descriptors the plan names and the plan itself. */
+static int ascending(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Closes every descriptor from 3 up but the NKEEP in KEEP (any order),
+   as the exec of a program would have with all others close-on-exec. */
+static int close_all_but(int *keep, int nkeep) {
+    qsort(keep, (size_t)nkeep, sizeof *keep, ascending);
+    unsigned int from = 3;
+    for (int i = 0; i < nkeep; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        if ((unsigned int)keep[i] > from && syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0U) != 0)
+            return -1;
+        from = (unsigned int)keep[i] + 1;
+    }
+    return syscall(SYS_close_range, from, ~0U, 0U) != 0 ? -1 : 0;
+}
+
+/* Whether STARTER is the husk-starter beside the husk-plan this program
+   found (PROGRAM, an absolute path): the same installation, the same build. */
+static int installed_starter(const char *starter) {
+    const char *slash = strrchr(program, '/');
+    size_t dir = slash ? (size_t)(slash - program) : 0;
+    return slash && strncmp(starter, program, dir) == 0 && strcmp(starter + dir, "/husk-starter") == 0;
+}
+
+/* Runs the starter with the plan, keeping only the caller's descriptors
+   the plan names and the plan itself: in place when STARTER is the one
+   installed with husk-plan (same build as this program), else by exec. */
 static void __attribute__((noreturn)) start(int planfd, const int32_t *keep, int nkeep, const char *starter) {
-    int failed = syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0;
+    int failed = 0;
     for (int i = -1; i < nkeep && !failed; i++) {
         int fd = i < 0 ? planfd : keep[i];
         int flags = fcntl(fd, F_GETFD);
         failed = flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0;
     }
+    char arg[32];
+    snprintf(arg, sizeof arg, "--plan-fd=%d", planfd);
+    char *argv[] = {"husk-starter", arg, 0};
+    if (!failed && installed_starter(starter)) {
+        int kept[HUSK_PLANNER_FDS_MAX + 1];
+        kept[0] = planfd;
+        for (int i = 0; i < nkeep; i++)
+            kept[i + 1] = keep[i];
+        failed = close_all_but(kept, nkeep + 1) != 0;
+        if (!failed) {
+            /* Named as when it was exec'd: ps, pgrep -x and Slurm's view. */
+            prctl(PR_SET_NAME, "husk-starter", 0, 0, 0);
+            husk_starter_main(2, argv);
+        }
+    }
+    if (!failed)
+        failed = syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0;
+    for (int i = -1; i < nkeep && !failed; i++) {
+        int fd = i < 0 ? planfd : keep[i];
+        failed = fcntl(fd, F_SETFD, 0) != 0;
+    }
     if (failed) {
         fprintf(stderr, "husk: cannot pass the launch plan on (%s)\n", strerror(errno));
         _exit(255);
     }
-    char arg[32];
-    snprintf(arg, sizeof arg, "--plan-fd=%d", planfd);
-    char *const argv[] = {"husk-starter", arg, 0};
     execv(starter, argv);
     fprintf(stderr, "husk: %s: cannot execute (%s)\n", starter, strerror(errno));
     _exit(255);
