@@ -125,6 +125,30 @@ check "a planned start runs the starter in the launcher itself; HUSK_STARTER and
     other=$(HUSK_STARTER="$W/other/husk-starter" supervisor_program --debug 2>"$W/other.err") &&
         [ "$other" = "$W/other/husk-starter" ] && planned "$W/other.err" || { echo "HUSK_STARTER: [$other]"; cat "$W/other.err"; exit 1; }
     oneshot=$(HUSK_IDLE=0 supervisor_program) && [ "$oneshot" = "$here/husk-starter" ] || { echo "HUSK_IDLE=0: [$oneshot]"; exit 1; }'
+# The planner keeps the image its warm-up opened (its /.husk metadata: the
+# environment, digests for the site policy...) for the starts of that same
+# file; replaced (a new inode) or rewritten in place (a new change time),
+# the file is opened afresh. The second image differs in its metadata: its
+# configuration sets MARK.
+if command -v unsquashfs >/dev/null && command -v mksquashfs >/dev/null; then
+    unsquashfs -q -d "$W/tree" "$IMG" >/dev/null &&
+        python3 -c "import json, sys; p = sys.argv[1]; d = json.load(open(p)); d[\"config\"][\"Env\"].append(\"MARK=new\"); json.dump(d, open(p, \"w\"))" \
+            "$W/tree/.husk/config.json" &&
+        mksquashfs "$W/tree" "$W/marked.sqsh" -quiet -noappend -all-root >/dev/null
+    mark() { "$HUSK" exec --debug "$W/kept.sqsh" sh -c "echo \${MARK:-none}" 2>"$W/kept.err"; }
+    export -f mark
+    check "the warm-up's image is used only while its file is unchanged: replaced or rewritten, a start reads the new one" bash -c '
+        kill $(planners) 2>/dev/null; planners_gone || exit 1
+        cp "$IMG" "$W/kept.sqsh" && "$HUSK" exec "$W/kept.sqsh" true && planner_up || exit 1
+        out=$(mark) && [ "$out" = none ] && planned "$W/kept.err" || { echo "kept: [$out]"; cat "$W/kept.err"; exit 1; }
+        cp "$W/marked.sqsh" "$W/new.sqsh" && mv "$W/new.sqsh" "$W/kept.sqsh" || exit 1
+        out=$(mark) && [ "$out" = new ] && planned "$W/kept.err" || { echo "replaced: [$out]"; cat "$W/kept.err"; exit 1; }
+        kill $(planners) 2>/dev/null; planners_gone || exit 1
+        "$HUSK" exec "$W/kept.sqsh" true && planner_up && cat "$IMG" >"$W/kept.sqsh" || exit 1
+        out=$(mark) && [ "$out" = none ] && planned "$W/kept.err" || { echo "rewritten in place: [$out]"; cat "$W/kept.err"; exit 1; }'
+else
+    skip "the warm-up's image is used only while its file is unchanged" "needs unsquashfs and mksquashfs (squashfs-tools)"
+fi
 check "a process of this user in another user namespace is not planned for: husk-plan starts it" bash -c '
     planner_up || exit 1
     unshare -U -r "$HUSK" exec --debug "$IMG" echo ran 2>"$W/userns.err" >"$W/userns.out"

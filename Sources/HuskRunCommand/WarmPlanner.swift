@@ -10,9 +10,10 @@ import Logging
 /// per user and context that stays loaded for HUSK_IDLE seconds and plans
 /// the starts the launcher (`husk`, C) asks for, so that a start does not
 /// load the Swift program. Each request is planned in a child forked from a
-/// process that has run nothing but the serving loop: nothing one start
-/// computed (the site policy, the log handler, caches of any kind) can
-/// reach another. The child plans from the launcher's own command line,
+/// process that has run nothing but its warm-up and the serving loop:
+/// nothing one start computed (the site policy, the log handler, caches of
+/// any kind) can reach another; what the warm-up keeps (the image it opened,
+/// compiled seccomp filters) is used only for the same unchanged inputs. The child plans from the launcher's own command line,
 /// environment, working directory, umask and descriptors, and only when
 /// the launcher's context (ids, groups, capabilities, namespaces, root,
 /// cgroup, limits, no_new_privs, seccomp, security label, personality) is
@@ -26,7 +27,8 @@ package enum WarmPlanner {
     /// IMAGE (`exec IMAGE true`) and throws the plan away: that loads the
     /// planning code and the Swift runtime's type metadata into this
     /// process for every child to inherit, which halves a child's planning
-    /// time. It reads the options and plans through `Container`, not
+    /// time, and leaves IMAGE open for children whose start names the same
+    /// unchanged file (KeptImage). It reads the options and plans through `Container`, not
     /// `RunArguments.container()`, so it sets none of the state a command
     /// keeps for its process's lifetime (the site policy `HuskSettings`
     /// loads once, the log handler), and planning starts nothing (a start's
@@ -37,6 +39,7 @@ package enum WarmPlanner {
         } catch {
             exit(1)
         }
+        KeptImage.keep = true
         if let warmUp = RunCommandLine(["exec", image, "true"]), let options = try? warmUp.arguments.runOptions() {
             _ = try? Container(image: image, options: options).plan(["true"]).encoded()
         }

@@ -127,7 +127,7 @@ public struct RuntimeImage {
             throw HuskError(.notFound, "\(argument): no such image (give a .sqsh or .sif file, a directory, or oci:/oci-archive:/docker-archive: source)")
         }
         if FilePath.isDirectory(path) { return try openDirectory(path) }
-        return try openSquashfs(path)
+        return try KeptImage.image(at: path) { try openSquashfs(path) }
     }
 
     static func openSquashfs(_ path: String) throws -> RuntimeImage {
