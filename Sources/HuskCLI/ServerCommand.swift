@@ -21,11 +21,14 @@ struct Server: ParsableCommand {
             A start also leaves a warm planner (a husk-planner process) for HUSK_IDLE seconds after its last \
             request: husk has it plan the next starts, so that a start does not load husk's Swift program \
             (husk-plan), and about half of a repeat start's time goes. Each start is planned afresh, in a \
-            child of the planner, from the start's own command line, environment, working directory, umask \
-            and descriptors; only a process of yours with the planner's ids, groups, capabilities, \
-            namespaces, root, cgroup and limits is planned for (any other start runs husk-plan). Its socket \
+            child of the planner (forked ahead: a husk-spare process waits for the next start), from the \
+            start's own command line, environment, working directory, umask and descriptors; only a \
+            process of yours with the planner's ids, groups, capabilities, namespaces, root, cgroup and \
+            limits is planned for (any other start runs husk-plan). Its socket \
             is beside the servers' (planner-*); it is not dumpable; kill ends it, and nothing is lost but \
-            one start's speed. HUSK_IDLE=0 turns it off too.
+            one start's speed. It keeps the image it first planned for open while that file is unchanged \
+            (a replaced or rewritten file is opened afresh), so a deleted image's space returns when it \
+            ends. HUSK_IDLE=0 turns it off too.
             """,
         subcommands: [ServerList.self, ServerStop.self])
 }
