@@ -13,7 +13,7 @@
 #  2. reading all of /usr (tar through a pipe) on a repeat run, against the
 #     kernel's squashfs mount, the one-shot mode and ch-run; python3
 #     importing eight modules, against the extracted directory (extract mode);
-#     interleaved too;
+#     interleaved too; and Python's isatty on the imported files (isatty.py);
 #  3. 64 concurrent `exec IMG sleep`: servers, PSS of all 64 against one
 #     container's; wall time of 64 concurrent `exec IMG true` against ch-run;
 #  4. extract mode: the first extraction of the image, against unsquashfs writing
@@ -83,6 +83,10 @@ commands=("husk, repeat run" "$HUSK exec $img $readall"
 /usr/bin/python3 "$here/interleaved.py" --warmup 2 --runs 40 --export-json imports.json \
     "husk, repeat run" "$HUSK exec $img python3 -c '$imports'" \
     "husk --mode extract" "$HUSK exec --mode extract $img python3 -c '$imports'"
+# Why the imports differ: Python's isatty check on the files they open (isatty.py).
+isatty_code=$(cat "$here/isatty.py")
+"$HUSK" exec "$img" python3 -c "$isatty_code" >isatty-fuse.txt
+"$HUSK" exec --mode extract "$img" python3 -c "$isatty_code" >isatty-extract.txt
 {
 echo
 echo "## 2. Reading the image on a repeat run (warm caches; interleaved, mean of 10 and 40 runs)"
@@ -100,6 +104,13 @@ echo "| python3 importing eight modules | time | / extracted directory |"
 echo "|---|---:|---:|"
 echo "| husk, repeat run | $(ms "$(mean_of imports.json 0)") | $(ratio "$(mean_of imports.json 0)" "$(mean_of imports.json 1)") |"
 echo "| husk --mode extract | $(ms "$(mean_of imports.json 1)") | 1.00 |"
+echo
+echo "Python's \`isatty\` (an ioctl: FUSE sends each one to its server) on the imported modules' $(awk 'NR == 1 {print $4}' isatty-fuse.txt) files,"
+echo "each opened afresh, after the imports (Integration/bench/isatty.py), mean per call:"
+echo
+echo "| busy work before each call | repeat run (image file) | extract mode |"
+echo "|---|---:|---:|"
+join isatty-fuse.txt isatty-extract.txt | awk '{printf "| %d µs | %.1f µs | %.1f µs |\n", $1, $2, $5}'
 } >>"$out"
 
 echo "== 64 at once" >&2
