@@ -1,12 +1,15 @@
-# Run inside a container by server.sh (python3 -c "$(cat isatty.py)"): after the
-# imports the bench times, how long Python's `isatty` check (an ioctl) takes on
-# each of their source and cache files, opened afresh. FUSE sends every ioctl to
-# its server, so on an image file it is a round trip between two processes; in
-# extract mode the kernel answers it. GAP microseconds of busy work come before
-# each call, as Python's own work comes between its opens (the server's CPU
-# may go idle in between). Prints "MEAN_US TOTAL_MS COUNT" per gap.
-import os, sys, time
-import json, email.parser, http.client, xml.etree.ElementTree, asyncio, sqlite3, decimal, argparse
+# Run inside a container by server.sh (python3 -c "$(cat isatty.py)" MODULE...):
+# imports the modules the bench's import timing imports, then times Python's
+# `isatty` check (an ioctl) on each of their source and cache files, opened
+# afresh. FUSE sends every ioctl to its server, so on an image file it is a round
+# trip between two processes; in extract mode the kernel answers it. GAP
+# microseconds of busy work come before each call, as Python's own work comes
+# between its opens (the server's CPU may go idle in between).
+# Prints "GAP MEAN_US TOTAL_MS COUNT" per gap.
+import importlib, os, sys, time
+
+for name in sys.argv[1:]:
+    importlib.import_module(name)
 
 files = []
 for module in list(sys.modules.values()):
